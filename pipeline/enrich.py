@@ -1,0 +1,110 @@
+"""Article → EnrichedEvent (+ Alert): the whole business path, pure and broker-free.
+
+The worker calls :meth:`Enricher.process` for every message; ``brinkwatch
+tag`` calls :meth:`Enricher.enrich` on files. Both produce the same event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import __version__
+from pipeline.model import (
+    Article,
+    build_alert,
+    build_country_scores,
+    build_event,
+    parse_time,
+)
+from pipeline.settings import Settings
+from pipeline.tagging import Tagger
+
+__all__ = ["DedupWindow", "Enriched", "Enricher"]
+
+
+class DedupWindow:
+    """The article ids seen recently: at most *size* ids, each for *ttl* seconds.
+
+    Articles are keyed by id, so every copy of an article lands on the same
+    partition and the same worker: a per-worker window catches duplicates
+    without a shared store. After a rebalance or a restart the window starts
+    empty, so a duplicate that arrives across one is processed again.
+    """
+
+    __slots__ = ("_seen", "size", "ttl")
+
+    def __init__(self, size: int, ttl: float) -> None:
+        """Remember up to *size* ids for *ttl* seconds each."""
+        self.size = size
+        self.ttl = ttl
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def seen(self, article_id: str, now: float) -> bool:
+        """Return True if *article_id* was seen within the window; remember it if not."""
+        seen = self._seen
+        last = seen.get(article_id)
+        if last is not None and now - last < self.ttl:
+            return True
+        seen[article_id] = now
+        seen.move_to_end(article_id)
+        while len(seen) > self.size:
+            seen.popitem(last=False)
+        return False
+
+    def __len__(self) -> int:
+        """Return how many ids are remembered."""
+        return len(self._seen)
+
+
+@dataclass(slots=True)
+class Enriched:
+    """The outputs of one article: its event, its alert (if any) and its country scores."""
+
+    event: dict[str, Any]
+    alert: dict[str, Any] | None
+    country_scores: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Enricher:
+    """Tag articles and build the messages the worker publishes."""
+
+    def __init__(self, settings: Settings, tagger: Tagger | None = None) -> None:
+        """Load the taggers (once) with the thresholds from *settings*."""
+        self.settings = settings
+        self.tagger = tagger or Tagger(
+            min_salience=settings.country_min_salience if settings.country_min_salience >= 0 else None,
+            thresholds=settings.level_thresholds or None,  # type: ignore[arg-type]
+            entity_backend=settings.entity_backend,
+            spacy_model=settings.spacy_model,
+        )
+        self.versions = {
+            "brinkwatch": __version__,
+            "countries": self.tagger.countries.data_version,
+            "entities": getattr(self.tagger.entities, "data_version", settings.entity_backend),
+            "escalation": self.tagger.escalation.data_version,
+        }
+
+    def enrich(
+        self, article: Article, received_at: float, *, now: float | None = None
+    ) -> Enriched:
+        """Tag *article* and return its event, its alert and its country scores."""
+        tags = self.tagger.tag(article.title, article.body)
+        processed_at = time.time() if now is None else now
+        event = build_event(
+            article,
+            tags,
+            received_at=received_at,
+            processed_at=processed_at,
+            versions=self.versions,
+        )
+        alert = build_alert(event, self.settings.alert_min_level, processed_at)
+        event_time = received_at
+        if article.published_at:
+            try:
+                event_time = parse_time(article.published_at)
+            except ValueError:
+                event_time = received_at
+        return Enriched(event, alert, build_country_scores(event, event_time))

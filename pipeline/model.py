@@ -1,0 +1,267 @@
+"""The messages: Article in, EnrichedEvent, Alert, CountryScore and DeadLetter out.
+
+Articles are decoded and checked here (bytes → :class:`Article`, or
+:class:`~pipeline.errors.InvalidArticle` with a reason code); the outgoing
+messages are plain dicts shaped by the JSON Schemas in ``schemas/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import fastjsonschema
+
+from pipeline.errors import InvalidArticle
+from pipeline.serde import loads, validator
+from pipeline.tagging import TagResult
+from pipeline.tagging.types import LEVELS, Signal
+
+__all__ = [
+    "ALERT_SCHEMA",
+    "Article",
+    "COUNTRY_SCORE_SCHEMA",
+    "DEADLETTER_SCHEMA",
+    "ENRICHED_SCHEMA",
+    "article_from_dict",
+    "build_alert",
+    "build_country_scores",
+    "build_deadletter",
+    "build_event",
+    "decode_article",
+    "derive_id",
+    "iso_time",
+    "level_at_least",
+    "parse_time",
+]
+
+ENRICHED_SCHEMA = "brinkwatch.enriched/1"
+ALERT_SCHEMA = "brinkwatch.alert/1"
+DEADLETTER_SCHEMA = "brinkwatch.deadletter/1"
+COUNTRY_SCORE_SCHEMA = "brinkwatch.country-score/1"
+
+_KNOWN = frozenset({"id", "title", "body", "source", "url", "published_at", "language", "meta"})
+
+
+@dataclass(slots=True)
+class Article:
+    """One validated input article; unknown input fields are kept in ``extra``."""
+
+    id: str
+    title: str
+    body: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+    meta: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the article as an input message (what ``brinkwatch feed`` publishes)."""
+        out: dict[str, Any] = dict(self.extra)
+        out.update(
+            id=self.id,
+            title=self.title,
+            body=self.body,
+            source=self.source,
+            url=self.url,
+            published_at=self.published_at,
+            language=self.language,
+        )
+        if self.meta is not None:
+            out["meta"] = self.meta
+        return out
+
+
+def iso_time(ts: float) -> str:
+    """Format a Unix time as RFC 3339 UTC with milliseconds (``2024-06-01T10:00:00.000Z``)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(text: str) -> float:
+    """Parse an RFC 3339 time into a Unix time (``Z`` or an offset; naive means UTC)."""
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def derive_id(source: str | None, url: str | None, title: str, body: str) -> str:
+    """Return a stable article id from its content: 16 hex digits of a SHA-256."""
+    h = hashlib.sha256()
+    for part in (source or "", url or "", title, body):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:16]
+
+
+def article_from_dict(obj: Any) -> Article:
+    """Check *obj* against ``schemas/article.schema.json`` and return the Article.
+
+    Raises :class:`InvalidArticle` (code ``schema``, with the failing field).
+    """
+    if not isinstance(obj, dict):
+        raise InvalidArticle("schema", f"an article is a JSON object, not {type(obj).__name__}")
+    try:
+        validator("article")(obj)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        fld = exc.name.removeprefix("data").lstrip(".") or None
+        raise InvalidArticle("schema", exc.message, fld) from None
+    if not obj["body"].strip():
+        raise InvalidArticle("schema", "body is blank", "body")
+    art_id = obj.get("id") or derive_id(obj.get("source"), obj.get("url"), obj["title"], obj["body"])
+    return Article(
+        id=art_id,
+        title=obj["title"],
+        body=obj["body"],
+        source=obj.get("source"),
+        url=obj.get("url"),
+        published_at=obj.get("published_at"),
+        language=obj.get("language"),
+        meta=obj.get("meta"),
+        extra={k: v for k, v in obj.items() if k not in _KNOWN},
+    )
+
+
+def decode_article(value: bytes | None, max_bytes: int) -> Article:
+    """Decode one message value into an Article, or raise :class:`InvalidArticle`.
+
+    Reason codes: ``empty``, ``too_large``, ``not_utf8``, ``not_json``, ``schema``.
+    """
+    if not value:
+        raise InvalidArticle("empty", "the message has no value")
+    if len(value) > max_bytes:
+        raise InvalidArticle("too_large", f"{len(value)} bytes > limit of {max_bytes}")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArticle("not_utf8", f"not UTF-8 at byte {exc.start}") from None
+    if not text.strip():
+        raise InvalidArticle("empty", "the message is blank")
+    try:
+        obj = loads(text)
+    except ValueError as exc:
+        raise InvalidArticle("not_json", f"not JSON: {exc}") from None
+    return article_from_dict(obj)
+
+
+def build_event(
+    article: Article,
+    tags: TagResult,
+    *,
+    received_at: float,
+    processed_at: float,
+    versions: dict[str, str],
+) -> dict[str, Any]:
+    """Return the enriched event (``schemas/enriched.schema.json``) of one article."""
+    event: dict[str, Any] = {
+        "schema": ENRICHED_SCHEMA,
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "published_at": article.published_at,
+        "language": article.language,
+        "received_at": iso_time(received_at),
+        "processed_at": iso_time(processed_at),
+        "countries": tags.countries,
+        "entities": tags.entities,
+        "escalation": tags.escalation,
+        "versions": versions,
+    }
+    if article.meta is not None:
+        event["meta"] = article.meta
+    if article.extra:
+        event["extra"] = article.extra
+    return event
+
+
+def level_at_least(level: str, minimum: str) -> bool:
+    """Return True if escalation *level* is *minimum* or above."""
+    return LEVELS.index(level) >= LEVELS.index(minimum)  # type: ignore[arg-type]
+
+
+def _alert_signal(sig: Signal) -> dict[str, Any]:
+    return {
+        "category": sig["category"],
+        "cameo": sig["cameo"],
+        "term": sig["term"],
+        "sentence": sig["sentence"],
+        "negated": sig["negated"],
+        "modality": sig["modality"],
+        "weight": sig["weight"],
+        "actors": sig["actors"],
+    }
+
+
+def top_signals(signals: list[Signal], limit: int = 5) -> list[dict[str, Any]]:
+    """Return the *limit* strongest signals, asserted ones first, for an alert."""
+    ranked = sorted(signals, key=lambda s: (s["negated"], -s["weight"], s["start"]))
+    return [_alert_signal(s) for s in ranked[:limit]]
+
+
+def build_alert(event: dict[str, Any], min_level: str, created_at: float) -> dict[str, Any] | None:
+    """Return the article alert of an enriched event, or None below *min_level*."""
+    esc = event["escalation"]
+    if esc["level"] == "none" or not level_at_least(esc["level"], min_level):
+        return None
+    return {
+        "schema": ALERT_SCHEMA,
+        "alert_id": hashlib.sha256(f"article|{event['article_id']}".encode()).hexdigest()[:16],
+        "kind": "article",
+        "article_id": event["article_id"],
+        "level": esc["level"],
+        "score": esc["score"],
+        "countries": [c["code"] for c in event["countries"]],
+        "headline": event["title"],
+        "signals": top_signals(esc["signals"]),
+        "source": event["source"],
+        "url": event["url"],
+        "published_at": event["published_at"],
+        "created_at": iso_time(created_at),
+    }
+
+
+def build_country_scores(
+    event: dict[str, Any], event_time: float
+) -> list[dict[str, Any]]:
+    """Return one CountryScore record per tagged country of an enriched event."""
+    score = event["escalation"]["score"]
+    return [
+        {
+            "schema": COUNTRY_SCORE_SCHEMA,
+            "country": c["code"],
+            "article_id": event["article_id"],
+            "score": score,
+            "event_time": event_time,
+            "title": event["title"],
+        }
+        for c in event["countries"]
+    ]
+
+
+def build_deadletter(
+    error: InvalidArticle,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    payload: bytes | None,
+    received_at: float,
+) -> dict[str, Any]:
+    """Return the dead-letter record (``schemas/deadletter.schema.json``) of a bad message."""
+    return {
+        "schema": DEADLETTER_SCHEMA,
+        "error": {"code": error.code, "message": error.message, "field": error.field},
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "key": base64.b64encode(key).decode("ascii") if key is not None else None,
+        "payload": base64.b64encode(payload or b"").decode("ascii"),
+        "received_at": iso_time(received_at),
+    }
