@@ -1,0 +1,5 @@
+"""``python -m pipeline``: the ``brinkwatch`` command."""
+
+from pipeline.cli import run
+
+run()

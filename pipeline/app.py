@@ -1,0 +1,323 @@
+"""The Faust app: topics in, agents that call the pure enrich path, topics out. Thin by design.
+
+Agents:
+
+* ``enrich`` reads ``news.articles``; each message is decoded and checked
+  (bad → ``news.deadletter`` with its reason), deduplicated, tagged
+  (:class:`~pipeline.enrich.Enricher`), and published to ``news.enriched``,
+  ``news.alerts`` (+ ``news.alerts.country.<CODE>``) and the internal
+  ``news.country-scores`` (keyed by country, timestamped with event time).
+* ``spikes`` reads ``news.country-scores`` into hopping windowed tables per
+  country (article count and escalation total) and raises ``spike`` alerts
+  (:func:`~pipeline.spikes.assess`). The tables' changelogs keep the state
+  across restarts.
+
+The app never declares topics: ``brinkwatch topics create`` does (see
+:mod:`pipeline.topics`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+import faust
+from faust.types import EventT
+
+from pipeline import __version__
+from pipeline.enrich import DedupWindow, Enricher
+from pipeline.errors import InvalidArticle
+from pipeline.metrics import Metrics, MetricsServer
+from pipeline.model import ALERT_SCHEMA, build_deadletter, decode_article, iso_time
+from pipeline.serde import dumps, loads
+from pipeline.settings import Settings
+from pipeline.spikes import assess
+from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
+from pipeline.tagging.types import LEVELS, Level
+from pipeline.topics import TABLES
+
+__all__ = ["Worker", "broker_url", "create_worker"]
+
+log = logging.getLogger("brinkwatch.worker")
+
+
+def broker_url(bootstrap_servers: str) -> str:
+    """Turn ``host1:9092,host2:9092`` into Faust's ``kafka://host1:9092;kafka://host2:9092``."""
+    hosts = [h.strip() for h in bootstrap_servers.split(",") if h.strip()]
+    return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
+
+
+class Worker:
+    """One Faust app with its agents, tables, enricher and metrics."""
+
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+        """Build the app from *settings* (no network until it runs)."""
+        self.settings = s = settings
+        self.metrics = metrics or Metrics()
+        self.enricher = Enricher(settings)
+        self.dedup = DedupWindow(s.dedup_size, s.dedup_ttl_seconds)
+        self.thresholds = s.level_thresholds or DEFAULT_THRESHOLDS
+        self.metrics.set_build_info(**self.enricher.versions)
+        self._offsets: dict[tuple[str, int], int] = {}
+        self.app = app = faust.App(
+            s.app_id,
+            broker=broker_url(s.bootstrap_servers),
+            value_serializer="raw",
+            key_serializer="raw",
+            topic_partitions=s.partitions,
+            topic_replication_factor=s.replication_factor,
+            topic_allow_declare=False,
+            topic_disable_leader=True,
+            broker_session_timeout=s.session_timeout_s,
+            broker_rebalance_timeout=s.rebalance_timeout_s,
+            broker_heartbeat_interval=s.heartbeat_interval_s,
+            broker_commit_every=1000,
+            broker_commit_interval=1.0,
+            broker_max_poll_records=1000,
+            consumer_auto_offset_reset="earliest",
+            stream_buffer_maxsize=8192,
+            stream_wait_empty=False,
+            producer_linger_ms=5,
+            producer_max_batch_size=1_048_576,
+            producer_acks=1,
+            datadir=s.data_dir,
+            store="memory://",
+            web_enabled=False,
+            processing_guarantee="at_least_once",
+        )
+        raw: dict[str, Any] = {"value_serializer": "raw", "key_serializer": "raw"}
+        self.t_articles = app.topic(s.topic_articles, **raw)
+        self.t_enriched = app.topic(s.topic_enriched, **raw)
+        self.t_alerts = app.topic(s.topic_alerts, **raw)
+        self.t_deadletter = app.topic(s.topic_deadletter, **raw)
+        self.t_scores = app.topic(s.topic_country_scores, **raw)
+        self.t_country_alerts = {
+            code: app.topic(s.alert_topic_prefix + code, **raw) for code in s.alert_countries
+        }
+        size, step = s.spike_window_s, s.spike_step_s
+        expires = size * (s.spike_baseline_windows + 3)
+        count_table, score_table, state_table = TABLES
+        self.spike_count = (
+            app.Table(count_table, default=int, partitions=s.partitions, value_type=int)
+            .hopping(size, step, expires=expires)
+            .relative_to_stream()
+        )
+        self.spike_score = (
+            app.Table(score_table, default=float, partitions=s.partitions, value_type=float)
+            .hopping(size, step, expires=expires)
+            .relative_to_stream()
+        )
+        self.spike_state = app.Table(state_table, default=int, partitions=s.partitions)
+        app.agent(self.t_articles, name="enrich")(self._enrich_agent)
+        app.agent(self.t_scores, name="spikes")(self._spike_agent)
+        app.timer(2.0)(self._update_lag)
+        self.server: MetricsServer | None = None
+
+    # -- readiness and lag --------------------------------------------------
+
+    def is_ready(self) -> bool:
+        """Return True when the worker is connected and has partitions assigned."""
+        try:
+            return bool(self.app.consumer.assignment())
+        except Exception:
+            return False
+
+    async def _update_lag(self) -> None:
+        ready = self.is_ready()
+        self.metrics.ready.set(1 if ready else 0)
+        if not ready:
+            return
+        consumer = self.app.consumer
+        for tp in consumer.assignment():
+            try:
+                high = consumer.highwater(tp)
+            except Exception:
+                continue
+            if high is None:
+                continue
+            pos = self._offsets.get((tp.topic, tp.partition), -1)
+            self.metrics.set_lag(tp.topic, tp.partition, max(0, high - pos - 1))
+
+    # -- agents -------------------------------------------------------------
+
+    async def _enrich_agent(self, stream: faust.StreamT[bytes]) -> None:
+        s = self.settings
+        m = self.metrics
+        offsets = self._offsets
+        async for event in stream.events():
+            t0 = time.time()
+            msg = event.message
+            offsets[(msg.topic, msg.partition)] = msg.offset
+            m.articles_received.inc()
+            received_at = msg.timestamp if msg.timestamp else t0
+            try:
+                article = decode_article(event.value, s.max_message_bytes)
+            except InvalidArticle as err:
+                await self._dead_letter(err, event, t0)
+                continue
+            t1 = time.time()
+            m.stage_seconds.labels(stage="decode").observe(t1 - t0)
+            if self.dedup.seen(article.id, t1):
+                m.articles_deduplicated.inc()
+                continue
+            try:
+                out = self.enricher.enrich(article, received_at)
+            except Exception as exc:  # a tagger bug must not stop the stream
+                log.exception("tagging failed for article %s", article.id)
+                await self._dead_letter(
+                    InvalidArticle("internal", f"{type(exc).__name__}: {exc}"), event, t0
+                )
+                continue
+            t2 = time.time()
+            m.stage_seconds.labels(stage="tag").observe(t2 - t1)
+            key = article.id.encode()
+            await self.t_enriched.send(key=key, value=dumps(out.event))
+            if out.alert is not None:
+                await self._publish_alert(out.alert)
+            for rec in out.country_scores:
+                await self.t_scores.send(
+                    key=rec["country"].encode(), value=dumps(rec), timestamp=rec["event_time"]
+                )
+            t3 = time.time()
+            m.stage_seconds.labels(stage="publish").observe(t3 - t2)
+            m.end_to_end_latency.observe(max(0.0, t3 - received_at))
+            m.articles_enriched.inc()
+            esc = out.event["escalation"]
+            m.observe_article([c["code"] for c in out.event["countries"]], esc["score"])
+
+    async def _dead_letter(self, err: InvalidArticle, event: EventT[bytes], now: float) -> None:
+        msg = event.message
+        record = build_deadletter(
+            err,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            payload=msg.value,
+            received_at=now,
+        )
+        await self.t_deadletter.send(key=msg.key, value=dumps(record))
+        self.metrics.articles_deadlettered.labels(reason=err.code).inc()
+
+    async def _publish_alert(self, alert: dict[str, Any]) -> None:
+        countries: list[str] = alert["countries"]
+        key = countries[0].encode() if countries else None
+        value = dumps(alert)
+        await self.t_alerts.send(key=key, value=value)
+        for code in countries:
+            topic = self.t_country_alerts.get(code)
+            if topic is not None:
+                await topic.send(key=key, value=value)
+        self.metrics.alerts.labels(kind=alert["kind"], level=alert["level"]).inc()
+
+    async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
+        s = self.settings
+        back = s.spike_window_s - s.spike_step_s  # delta() of the full trailing window
+        async for event in stream.events():
+            rec = loads(event.value)
+            country: str = rec["country"]
+            self.spike_count[country] += 1
+            self.spike_score[country] += float(rec["score"])
+            n = self.spike_count[country].delta(back)
+            total = self.spike_score[country].delta(back)
+            baseline = [
+                self.spike_score[country].delta(back + s.spike_window_s * i)
+                for i in range(1, s.spike_baseline_windows + 1)
+            ]
+            active = bool(self.spike_state[country])
+            verdict = assess(
+                n,
+                total,
+                baseline,
+                active=active,
+                z_threshold=s.spike_z,
+                ratio=s.spike_ratio,
+                min_articles=s.spike_min_articles,
+            )
+            if verdict.active != active:
+                self.spike_state[country] = 1 if verdict.active else 0
+            if verdict.fire:
+                ts = event.message.timestamp
+                await self._publish_alert(
+                    self._spike_alert(rec, n, total, verdict.baseline_mean, verdict.baseline_std,
+                                      verdict.z, ts)
+                )
+
+    def _spike_alert(
+        self,
+        rec: dict[str, Any],
+        n: int,
+        total: float,
+        mean: float,
+        std: float,
+        z: float,
+        ts: float,
+    ) -> dict[str, Any]:
+        s = self.settings
+        country = rec["country"]
+        mean_score = total / n if n else 0.0
+        level: Level = level_for(mean_score, self.thresholds)  # type: ignore[arg-type]
+        if LEVELS.index(level) < LEVELS.index("elevated"):
+            level = "elevated"
+        start = ts - s.spike_window_s
+        alert_id = hashlib.sha256(f"spike|{country}|{int(ts)}".encode()).hexdigest()[:16]
+        return {
+            "schema": ALERT_SCHEMA,
+            "alert_id": alert_id,
+            "kind": "spike",
+            "article_id": rec["article_id"],
+            "level": level,
+            "score": round(min(100.0, mean_score), 2),
+            "countries": [country],
+            "headline": (
+                f"Escalation spike in {country}: {n} articles, total score {total:.0f} "
+                f"vs baseline {mean:.0f} (z={z:.1f}); latest: {rec.get('title', '')}"
+            ),
+            "signals": [],
+            "source": None,
+            "url": None,
+            "published_at": None,
+            "created_at": iso_time(time.time()),
+            "spike": {
+                "country": country,
+                "window_start": iso_time(start),
+                "window_end": iso_time(ts),
+                "articles": n,
+                "mean_score": round(mean_score, 2),
+                "total_score": round(total, 2),
+                "baseline_mean": round(mean, 2),
+                "baseline_std": round(std, 2),
+                "z": round(z, 2),
+            },
+        }
+
+    # -- running ------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve metrics and run the worker until it is stopped (SIGINT/SIGTERM)."""
+        s = self.settings
+        self.server = MetricsServer(
+            self.metrics, host=s.metrics_host, port=s.metrics_port, ready=self.is_ready
+        )
+        self.server.start()
+        log.warning(
+            "brinkwatch %s worker: broker %s, metrics on :%d",
+            __version__,
+            s.bootstrap_servers,
+            self.server.port,
+        )
+        worker = faust.Worker(self.app, loglevel=s.log_level, quiet=True)
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        finally:
+            self.server.close()
+        return 0
+
+
+def create_worker(settings: Settings | None = None) -> Worker:
+    """Build a worker from *settings* (default: the environment)."""
+    return Worker(settings or Settings.from_env())
