@@ -1,0 +1,84 @@
+"""Decoding articles and building the outgoing messages."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
+from pipeline.errors import InvalidArticle
+from pipeline.model import (
+    build_deadletter,
+    decode_article,
+    derive_id,
+    iso_time,
+    level_at_least,
+    parse_time,
+)
+from pipeline.serde import dumps, load_schema
+
+
+def test_decode_keeps_unknown_fields_and_derives_a_stable_id() -> None:
+    """An article without id gets a content id; unknown fields are kept in extra."""
+    raw = dumps({"title": "T", "body": "B", "source": "S", "wire_priority": 3})
+    a1 = decode_article(raw, 10_000)
+    a2 = decode_article(raw, 10_000)
+    assert a1.id == a2.id == derive_id("S", None, "T", "B")
+    assert len(a1.id) == 16
+    assert a1.extra == {"wire_priority": 3}
+    assert a1.to_dict()["wire_priority"] == 3
+
+
+def test_given_id_is_kept() -> None:
+    """An explicit id wins over the derived one."""
+    assert decode_article(dumps({"id": "x-1", "title": "T", "body": "B"}), 1000).id == "x-1"
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "field"),
+    [
+        (None, "empty", None),
+        (b"", "empty", None),
+        (b"   ", "empty", None),
+        (b"\xff\xfe", "not_utf8", None),
+        (b"{oops", "not_json", None),
+        (b"[1, 2]", "schema", None),
+        (b'{"title": "T"}', "schema", None),
+        (b'{"title": "T", "body": "  "}', "schema", "body"),
+        (b'{"title": 3, "body": "B"}', "schema", "title"),
+        (b'{"title": "T", "body": "B", "published_at": "soon"}', "schema", "published_at"),
+        (b"x" * 101, "too_large", None),
+    ],
+)
+def test_bad_messages_get_a_reason(value: bytes | None, code: str, field: str | None) -> None:
+    """Every kind of bad message raises InvalidArticle with a bounded reason code."""
+    with pytest.raises(InvalidArticle) as info:
+        decode_article(value, 100)
+    assert info.value.code == code
+    if field is not None:
+        assert info.value.field == field
+
+
+def test_deadletter_record_matches_its_schema() -> None:
+    """A dead-letter record keeps the original key and bytes (base64) and validates."""
+    rec = build_deadletter(
+        InvalidArticle("not_json", "nope"),
+        topic="news.articles",
+        partition=1,
+        offset=42,
+        key=b"k",
+        payload=b"\x00\x01",
+        received_at=0.0,
+    )
+    Draft202012Validator(load_schema("deadletter"), format_checker=FormatChecker()).validate(rec)
+    assert base64.b64decode(rec["payload"]) == b"\x00\x01"
+    assert rec["received_at"] == "1970-01-01T00:00:00.000Z"
+
+
+def test_times_and_levels() -> None:
+    """RFC 3339 round trip, and level ordering."""
+    assert parse_time(iso_time(1717236000.5)) == pytest.approx(1717236000.5)
+    assert parse_time("2024-06-01T10:00:00+02:00") == parse_time("2024-06-01T08:00:00Z")
+    assert level_at_least("high", "elevated")
+    assert not level_at_least("low", "elevated")
