@@ -340,6 +340,23 @@ def eval_escalation(
     return _report(result, escalation.render, as_json)
 
 
+# -- benchmark -------------------------------------------------------------------
+
+
+@cli.command()
+def bench(
+    articles: Annotated[int, typer.Option(help="Articles for the pipeline runs.")] = 20_000,
+    size: Annotated[int, typer.Option(help="Average article size in bytes.")] = 3_000,
+    quick: Annotated[bool, typer.Option("--quick", help="A small run (CI): no targets.")] = False,
+    as_json: JsonOpt = False,
+) -> int:
+    """Ceiling, Faust passthrough, pipeline, latency, tagging and RSS, side by side in one run."""
+    from pipeline import bench as bench_mod
+
+    result = bench_mod.run_bench(articles=articles, size=size, quick=quick)
+    return _report(result, bench_mod.render, as_json)
+
+
 # -- entry points ----------------------------------------------------------------
 
 
