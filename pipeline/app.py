@@ -241,8 +241,9 @@ class Worker:
             if verdict.fire:
                 ts = event.message.timestamp
                 await self._publish_alert(
-                    self._spike_alert(rec, n, total, verdict.baseline_mean, verdict.baseline_std,
-                                      verdict.z, ts)
+                    self._spike_alert(
+                        rec, n, total, verdict.baseline_mean, verdict.baseline_std, verdict.z, ts
+                    )
                 )
 
     def _spike_alert(

@@ -94,7 +94,9 @@ def topics_list(bootstrap_servers: BootstrapOpt = None) -> int:
     """List the topics on the broker with their partition counts."""
     from pipeline.topics import describe_topics
 
-    for name, parts in sorted(describe_topics(_settings(bootstrap_servers).bootstrap_servers).items()):
+    for name, parts in sorted(
+        describe_topics(_settings(bootstrap_servers).bootstrap_servers).items()
+    ):
         print(f"{name}\t{parts}")
     return 0
 
@@ -171,7 +173,8 @@ def feed(
         producer.close()
     for err in report.errors:
         print(f"bad record: {err}", file=sys.stderr)
-    print(f"sent {len(report.sent)} article(s) to {topic or s.topic_articles}; {len(report.errors)} bad")
+    target = topic or s.topic_articles
+    print(f"sent {len(report.sent)} article(s) to {target}; {len(report.errors)} bad")
     return 1 if report.errors else 0
 
 
@@ -209,7 +212,9 @@ def tail(
         if not _matches(value, wanted, min_level, level_at_least):
             continue
         if as_json:
-            sys.stdout.write((dumps(value) if not isinstance(value, bytes) else value).decode() + "\n")
+            sys.stdout.write(
+                (dumps(value) if not isinstance(value, bytes) else value).decode() + "\n"
+            )
             sys.stdout.flush()
         else:
             console.print(render_message(value), end="")
@@ -305,7 +310,10 @@ def eval_countries(
     from pipeline.evaluation import countries
 
     result = countries.evaluate(
-        data, gold_field=gold_field, exclude=[e.upper() for e in exclude or []], tagger=tagger,
+        data,
+        gold_field=gold_field,
+        exclude=[e.upper() for e in exclude or []],
+        tagger=tagger,
         limit=limit,
     )
     return _report(result, countries.render, as_json)

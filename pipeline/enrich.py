@@ -75,7 +75,9 @@ class Enricher:
         """Load the taggers (once) with the thresholds from *settings*."""
         self.settings = settings
         self.tagger = tagger or Tagger(
-            min_salience=settings.country_min_salience if settings.country_min_salience >= 0 else None,
+            min_salience=settings.country_min_salience
+            if settings.country_min_salience >= 0
+            else None,
             thresholds=settings.level_thresholds or None,  # type: ignore[arg-type]
             entity_backend=settings.entity_backend,
             spacy_model=settings.spacy_model,
@@ -87,9 +89,7 @@ class Enricher:
             "escalation": self.tagger.escalation.data_version,
         }
 
-    def enrich(
-        self, article: Article, received_at: float, *, now: float | None = None
-    ) -> Enriched:
+    def enrich(self, article: Article, received_at: float, *, now: float | None = None) -> Enriched:
         """Tag *article* and return its event, its alert and its country scores."""
         tags = self.tagger.tag(article.title, article.body)
         processed_at = time.time() if now is None else now

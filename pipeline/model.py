@@ -22,10 +22,10 @@ from pipeline.tagging.types import LEVELS, Signal
 
 __all__ = [
     "ALERT_SCHEMA",
-    "Article",
     "COUNTRY_SCORE_SCHEMA",
     "DEADLETTER_SCHEMA",
     "ENRICHED_SCHEMA",
+    "Article",
     "article_from_dict",
     "build_alert",
     "build_country_scores",
@@ -113,7 +113,9 @@ def article_from_dict(obj: Any) -> Article:
         raise InvalidArticle("schema", exc.message, fld) from None
     if not obj["body"].strip():
         raise InvalidArticle("schema", "body is blank", "body")
-    art_id = obj.get("id") or derive_id(obj.get("source"), obj.get("url"), obj["title"], obj["body"])
+    art_id = obj.get("id") or derive_id(
+        obj.get("source"), obj.get("url"), obj["title"], obj["body"]
+    )
     return Article(
         id=art_id,
         title=obj["title"],
@@ -226,9 +228,7 @@ def build_alert(event: dict[str, Any], min_level: str, created_at: float) -> dic
     }
 
 
-def build_country_scores(
-    event: dict[str, Any], event_time: float
-) -> list[dict[str, Any]]:
+def build_country_scores(event: dict[str, Any], event_time: float) -> list[dict[str, Any]]:
     """Return one CountryScore record per tagged country of an enriched event."""
     score = event["escalation"]["score"]
     return [

@@ -148,7 +148,9 @@ def _watch(
         now = time.monotonic()
         if value is not None:
             console.print(render_message(value), end="")
-            if isinstance(value, dict) and value.get("schema", "").startswith("brinkwatch.enriched"):
+            if isinstance(value, dict) and value.get("schema", "").startswith(
+                "brinkwatch.enriched"
+            ):
                 seen.add(value["article_id"])
         if once:
             if expected <= seen and grace is None:
@@ -168,4 +170,3 @@ def _watch(
             if not worker.alive():
                 raise BrinkwatchError(f"the worker exited unexpectedly:\n{worker.log_tail()}")
     return 0
-

@@ -14,7 +14,7 @@ from typing import Any
 import fastjsonschema
 import orjson
 
-__all__ = ["SCHEMA_DIR", "dumps", "loads", "load_schema", "validator"]
+__all__ = ["SCHEMA_DIR", "dumps", "load_schema", "loads", "validator"]
 
 #: The folder holding the JSON Schemas of every message.
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"

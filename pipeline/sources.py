@@ -85,7 +85,9 @@ def _feed(path: str, data: bytes) -> Iterator[Record]:
 
     parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
-        yield Record(path, None, error=DataError(path, None, f"not a feed: {parsed.bozo_exception}"))
+        yield Record(
+            path, None, error=DataError(path, None, f"not a feed: {parsed.bozo_exception}")
+        )
         return
     for n, entry in enumerate(parsed.entries, start=1):
         body = ""

@@ -74,7 +74,9 @@ def create_topics(settings: Settings) -> dict[str, str]:
             bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=10_000
         )
     except Exception as exc:
-        raise BrokerError(f"cannot reach the broker at {settings.bootstrap_servers}: {exc}") from exc
+        raise BrokerError(
+            f"cannot reach the broker at {settings.bootstrap_servers}: {exc}"
+        ) from exc
     try:
         existing = describe_topics(settings.bootstrap_servers)
         result: dict[str, str] = {}
@@ -90,7 +92,9 @@ def create_topics(settings: Settings) -> dict[str, str]:
                 result[spec.name] = "exists"
                 continue
             missing.append(
-                NewTopic(spec.name, spec.partitions, spec.replication, topic_configs=dict(spec.configs))
+                NewTopic(
+                    spec.name, spec.partitions, spec.replication, topic_configs=dict(spec.configs)
+                )
             )
             result[spec.name] = "created"
         if missing:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 __all__ = [
     "FIELDS",
     "Sentences",
-    "is_word_char",
     "at_word_boundary",
+    "is_word_char",
     "split_sentences",
 ]
 
@@ -23,9 +23,57 @@ FIELDS: tuple[str, str] = ("title", "body")
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof gen lt col maj capt sgt adm cmdr gov sen rep rev st jr sr inc
-    corp co ltd vs etc jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n
-    e.g i.e a.m p.m fig approx dept est""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "adm",
+        "cmdr",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "st",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "fig",
+        "approx",
+        "dept",
+        "est",
+    ]
 )
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets)

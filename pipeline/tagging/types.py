@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
+    "LEVELS",
     "Country",
     "Entity",
+    "EntityType",
     "Escalation",
     "Evidence",
+    "FieldName",
+    "Level",
     "Mention",
     "Signal",
-    "FieldName",
-    "EntityType",
-    "Level",
-    "LEVELS",
 ]
 
 FieldName = Literal["title", "body"]

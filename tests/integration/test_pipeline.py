@@ -108,8 +108,12 @@ def test_duplicate_article_is_processed_once(settings: Settings, start_worker: S
     art = article_bytes(id="dup-1", title="Germany and France", body="Berlin and Paris met.")
     last = article_bytes(id="after", title="Japan", body="Tokyo said so.")
     produce(settings, [(b"dup-1", art), (b"dup-1", art), (b"after", last)])
-    events = collect(settings, settings.topic_enriched, lambda got: any(
-        e["article_id"] == "after" for e in got), timeout=60)
+    events = collect(
+        settings,
+        settings.topic_enriched,
+        lambda got: any(e["article_id"] == "after" for e in got),
+        timeout=60,
+    )
     ids = [e["article_id"] for e in events]
     assert ids.count("dup-1") == 1
     assert "after" in ids
@@ -128,7 +132,10 @@ def test_tail_filters_by_country_and_level(
         settings,
         [
             (b"seed", article_bytes(id="seed", title=title, body=body)),
-            (b"calm", article_bytes(id="calm", title="Brazil harvest", body="Brazil's soy crop grew.")),
+            (
+                b"calm",
+                article_bytes(id="calm", title="Brazil harvest", body="Brazil's soy crop grew."),
+            ),
         ],
     )
     collect(settings, settings.topic_enriched, lambda got: len(got) >= 2)
@@ -161,7 +168,9 @@ def test_feed_reports_bad_records_with_file_and_line(
         '{"title": "B"}\n'
         '{"title": "C", "body": "Chile votes.", "published_at": "2024-06-01T10:00:00Z"}\n'
     )
-    rc = main(["feed", str(path), "-b", settings.bootstrap_servers, "--topic", settings.topic_articles])
+    rc = main(
+        ["feed", str(path), "-b", settings.bootstrap_servers, "--topic", settings.topic_articles]
+    )
     captured = capsys.readouterr()
     assert rc == 1
     assert "sent 2 article(s)" in captured.out

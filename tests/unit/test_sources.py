@@ -47,7 +47,8 @@ def test_rss_feed(tmp_path: Path) -> None:
     (tmp_path / "wire.rss").write_text(
         """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
         <item><title>Troops mass</title><link>http://example.org/1</link>
-        <description>&lt;p&gt;Troops massed on the &lt;b&gt;border&lt;/b&gt;.&lt;/p&gt;</description>
+        <description>&lt;p&gt;Troops massed on the &lt;b&gt;border&lt;/b&gt;.&lt;/p&gt;
+        </description>
         <pubDate>Sat, 01 Jun 2024 10:00:00 GMT</pubDate><guid>w-1</guid></item>
         </channel></rss>"""
     )
