@@ -259,7 +259,7 @@ class Worker:
         s = self.settings
         country = rec["country"]
         mean_score = total / n if n else 0.0
-        level: Level = level_for(mean_score, self.thresholds)  # type: ignore[arg-type]
+        level: Level = level_for(mean_score, self.thresholds)
         if LEVELS.index(level) < LEVELS.index("elevated"):
             level = "elevated"
         start = ts - s.spike_window_s

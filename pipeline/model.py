@@ -109,7 +109,7 @@ def article_from_dict(obj: Any) -> Article:
     try:
         validator("article")(obj)
     except fastjsonschema.JsonSchemaValueException as exc:
-        fld = exc.name.removeprefix("data").lstrip(".") or None
+        fld = (exc.name or "").removeprefix("data").lstrip(".") or None
         raise InvalidArticle("schema", exc.message, fld) from None
     if not obj["body"].strip():
         raise InvalidArticle("schema", "body is blank", "body")
@@ -184,7 +184,8 @@ def build_event(
 
 def level_at_least(level: str, minimum: str) -> bool:
     """Return True if escalation *level* is *minimum* or above."""
-    return LEVELS.index(level) >= LEVELS.index(minimum)  # type: ignore[arg-type]
+    order: tuple[str, ...] = LEVELS
+    return order.index(level) >= order.index(minimum)
 
 
 def _alert_signal(sig: Signal) -> dict[str, Any]:

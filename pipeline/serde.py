@@ -44,4 +44,5 @@ def validator(name: str) -> Callable[[Any], Any]:
     It raises ``fastjsonschema.JsonSchemaValueException`` with the failing
     path in ``.name`` and the reason in ``.message``.
     """
-    return fastjsonschema.compile(load_schema(name))  # type: ignore[no-any-return]
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(load_schema(name))
+    return compiled
