@@ -1,0 +1,1 @@
+"""Evaluation of the taggers against labelled development data (JSON Lines files)."""
