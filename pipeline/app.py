@@ -38,7 +38,7 @@ from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
 from pipeline.topics import TABLES
 
-__all__ = ["Worker", "broker_url", "create_worker"]
+__all__ = ["Worker", "broker_url", "create_worker", "faust_settings"]
 
 log = logging.getLogger("brinkwatch.worker")
 
@@ -47,6 +47,36 @@ def broker_url(bootstrap_servers: str) -> str:
     """Turn ``host1:9092,host2:9092`` into Faust's ``kafka://host1:9092;kafka://host2:9092``."""
     hosts = [h.strip() for h in bootstrap_servers.split(",") if h.strip()]
     return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
+
+
+def faust_settings(settings: Settings) -> dict[str, Any]:
+    """Return the ``faust.App`` keyword arguments of the worker (the benchmark reuses them)."""
+    s = settings
+    return {
+        "broker": broker_url(s.bootstrap_servers),
+        "value_serializer": "raw",
+        "key_serializer": "raw",
+        "topic_partitions": s.partitions,
+        "topic_replication_factor": s.replication_factor,
+        "topic_allow_declare": False,
+        "topic_disable_leader": True,
+        "broker_session_timeout": s.session_timeout_s,
+        "broker_rebalance_timeout": s.rebalance_timeout_s,
+        "broker_heartbeat_interval": s.heartbeat_interval_s,
+        "broker_commit_every": 1000,
+        "broker_commit_interval": 1.0,
+        "broker_max_poll_records": 1000,
+        "consumer_auto_offset_reset": "earliest",
+        "stream_buffer_maxsize": 8192,
+        "stream_wait_empty": False,
+        "producer_linger_ms": 5,
+        "producer_max_batch_size": 1_048_576,
+        "producer_acks": 1,
+        "datadir": s.data_dir,
+        "store": "memory://",
+        "web_enabled": False,
+        "processing_guarantee": "at_least_once",
+    }
 
 
 class Worker:
@@ -61,32 +91,7 @@ class Worker:
         self.thresholds = s.level_thresholds or DEFAULT_THRESHOLDS
         self.metrics.set_build_info(**self.enricher.versions)
         self._offsets: dict[tuple[str, int], int] = {}
-        self.app = app = faust.App(
-            s.app_id,
-            broker=broker_url(s.bootstrap_servers),
-            value_serializer="raw",
-            key_serializer="raw",
-            topic_partitions=s.partitions,
-            topic_replication_factor=s.replication_factor,
-            topic_allow_declare=False,
-            topic_disable_leader=True,
-            broker_session_timeout=s.session_timeout_s,
-            broker_rebalance_timeout=s.rebalance_timeout_s,
-            broker_heartbeat_interval=s.heartbeat_interval_s,
-            broker_commit_every=1000,
-            broker_commit_interval=1.0,
-            broker_max_poll_records=1000,
-            consumer_auto_offset_reset="earliest",
-            stream_buffer_maxsize=8192,
-            stream_wait_empty=False,
-            producer_linger_ms=5,
-            producer_max_batch_size=1_048_576,
-            producer_acks=1,
-            datadir=s.data_dir,
-            store="memory://",
-            web_enabled=False,
-            processing_guarantee="at_least_once",
-        )
+        self.app = app = faust.App(s.app_id, **faust_settings(s))
         raw: dict[str, Any] = {"value_serializer": "raw", "key_serializer": "raw"}
         self.t_articles = app.topic(s.topic_articles, **raw)
         self.t_enriched = app.topic(s.topic_enriched, **raw)
