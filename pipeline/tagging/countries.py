@@ -2,9 +2,12 @@
 
 The tagger compiles every surface form that names a country into ONE
 Aho-Corasick automaton (pyahocorasick), built once per process, and runs it
-over each field (title, body) once. Cost per article is linear in its length
-and flat in the size of the gazetteer; all Python-level work happens only on
-the (few) hits.
+over each field (title, body) once. Before matching, a field is lower-cased
+and every separator (space, punctuation, line break) becomes a space, keeping
+its length; every key is padded with a space on both sides, so a key only
+matches whole words and offsets in the field stay valid. Cost per article is
+linear in its length and flat in the size of the gazetteer; Python-level work
+happens only on the (few) hits.
 
 How a country can be named (``Evidence.via``):
 
@@ -36,30 +39,35 @@ How a country can be named (``Evidence.via``):
     a head of state or government or a foreign minister (``leaders.json``,
     with an ``as_of`` date).
 ``currency``
-    a currency that belongs to one country ("yen", "rouble", "zloty").
+    a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
+    and "marks" only right after an amount: "500 billion won").
 
 Disambiguation: single-word and all-capital surfaces are case-sensitive
-("Turkey" not "turkey", "US" not "us"); matches are whole words only
-("Oman" is not found in "woman") and the longest match wins ("Papua New
-Guinea", "New Mexico", "South China Sea" beat "Guinea", "Mexico", "China");
-possessives and hyphenated forms match ("Russia's", "Russian-backed").
-Phrases that contain a country word but do not name it ("Air China", "Indian
-Ocean", "Michael Jordan") are listed in ``context.json`` and, being longer,
-win. Surfaces that are also people's names ("Jordan", "Chad") are rejected
-next to a given name or honorific or before a capitalised surname. "Georgia"
-is the US state in "Atlanta, Georgia", "state of Georgia" or before
-"Governor", "Senate"... A city followed by ", <region or country>" belongs to
-that region ("Paris, Texas" is US).
+("Turkey" not "turkey", "US" not "us"); in an all-capital field (a wire
+headline) the upper-case form of a surface matches too, except word-like
+acronyms ("US"). Matches are whole words only ("Oman" is not found in
+"woman") and the longest match wins ("Papua New Guinea", "New Mexico",
+"South China Sea" beat "Guinea", "Mexico", "China"); possessives and
+hyphenated forms match ("Russia's", "Russian-backed"). Phrases that contain a
+country word but do not name it ("Air China", "Indian Ocean", "Michael
+Jordan") are listed in ``context.json`` and, being longer, win. Surfaces that
+are also people's names ("Jordan", "Chad") are rejected after a given name or
+an honorific or before a capitalised surname. "Georgia" is the US state in
+"Atlanta, Georgia", "state of Georgia" or before "Governor", "Senate"... A
+city followed by ", <region or country>" belongs to that region ("Paris,
+Texas" is US). A place or currency word that starts a company name
+("Piedmont Aviation", "Sterling Software") names no country.
 
-Salience: each mention scores ``VIA_WEIGHTS[via] * position weight`` (title
-3, lead sentence 2, rest of the body 1). A country's salience combines its
-share of the top score with the absolute evidence::
+Salience: each mention scores ``VIA_WEIGHTS[via] * POSITION_WEIGHTS[zone]``
+(zones: title, lead sentence of the body, rest of the body). A country's
+salience combines its share of the top score with the absolute evidence::
 
-    salience = 0.75 * score / max_score + 0.25 * min(1, score / 6)
+    salience = SHARE * score / top + (1 - SHARE) * min(1, score / SATURATION)
 
-so it lies in 0..1, the focus (the top-scoring country; ties go to the one
-named first) has salience >= 0.75, and countries below ``min_salience`` are
-dropped from the output.
+so it lies in 0..1. The focus is the top-scoring country (ties go to the one
+named first). Countries below ``min_salience`` (default
+:data:`DEFAULT_MIN_SALIENCE`) are dropped, the focus included: an article that
+names a country only in passing yields an empty list.
 """
 
 from __future__ import annotations
@@ -67,7 +75,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -80,6 +88,8 @@ from pipeline.tagging.types import Country, Evidence, FieldName
 __all__ = [
     "DEFAULT_MIN_SALIENCE",
     "POSITION_WEIGHTS",
+    "SATURATION",
+    "SHARE",
     "VIA_WEIGHTS",
     "CountryTagger",
 ]
@@ -103,7 +113,12 @@ VIA_WEIGHTS: Final[dict[str, float]] = {
 #: How much one mention counts, by where it is.
 POSITION_WEIGHTS: Final[dict[str, float]] = {"title": 3.0, "lead": 2.0, "body": 1.0}
 
-# Order in which candidates for the same surface are preferred.
+#: Weight of the relative part of salience (share of the top score).
+SHARE: Final[float] = 0.75
+#: Score at which the absolute part of salience saturates.
+SATURATION: Final[float] = 6.0
+
+# Order in which readings of the same surface are preferred.
 _PRIORITY: Final[dict[str, int]] = {
     "block": 0,
     "name": 1,
@@ -132,76 +147,67 @@ _DATA_FILES = (
 
 # Case modes.
 _ANY: Final = 0  # any case
-_SENSITIVE: Final = 1  # as written, or all capitals
+_SENSITIVE: Final = 1  # as written (or upper-case in an all-capital field)
 
 # Flags.
 _F_PERSON: Final = 1  # also a person's name ("Jordan")
 _F_US_STATE: Final = 2  # also a US state ("Georgia")
 _F_AFTER_COMMA: Final = 4  # only after ", " ("Calif.")
-_F_NO_CAPS: Final = 8  # not in all-capital text ("US" vs "US" = us)
+_F_NO_CAPS: Final = 8  # never matched in all-capital text ("US" / "us")
 _F_DOT: Final = 16  # surface ends with "." that the matcher does not see
+_F_PLACE: Final = 32  # a place or currency word: may start a company name
+_F_AMOUNT: Final = 64  # only right after an amount ("500 billion won")
+_F_NAMEWORD: Final = 128  # a country name/demonym: may start a fund's name
 
-# Characters that never belong to a word: mapped to a space before matching so that
-# every key " word " only matches whole words. Same length as the input, so offsets hold.
+# Characters that never belong to a word: mapped to a space before matching.
 _SEPARATORS = (
     "\t\n\r\x0b\x0c !\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"
     "\u00a0\u00ab\u00bb\u2010\u2011\u2012\u2013\u2014\u2015\u2018\u2019\u201a\u201b"
     "\u201c\u201d\u201e\u2026\u2032\u2033\u2039\u203a\u3000\u00b7\u2022"
 )
-_TRANSLATE: Final[dict[int, int]] = {ord(c): 0x20 for c in _SEPARATORS}
-
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s|\n[ \t]*\n|\n[ \t]{2,}")
-_ABBREV = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "gen",
-        "lt",
-        "col",
-        "maj",
-        "capt",
-        "sgt",
-        "adm",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "st",
-        "jr",
-        "sr",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "vs",
-        "etc",
-        "no",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "fig",
-        "dept",
-        "est",
-    ]
+_ASCII_TABLE: Final[bytes] = bytes(
+    32 if i < 128 and chr(i) in _SEPARATORS else (i + 32 if 65 <= i <= 90 else i)
+    for i in range(256)
 )
-_WORD = re.compile(r"[^\W_][\w'’.-]*")
+_WIDE_SEPARATORS: Final[tuple[bytes, ...]] = tuple(
+    c.encode("utf-8") for c in _SEPARATORS if ord(c) > 127
+)
+_STR_TABLE: Final[dict[int, int]] = {ord(c): 0x20 for c in _SEPARATORS}
+
+
+def _wordset(text: str) -> frozenset[str]:
+    """Return the set of space-separated words in *text*."""
+    return frozenset(text.split())
+
+
+# A candidate end of the lead sentence: a full stop followed by a capital, or a paragraph break.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n[ \t]*\n|\n[ \t]{2,}")
+_ABBREVIATIONS = _wordset(
+    "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
+    "adm sgt"
+)
+_WORD = re.compile(r"[^\W_][\w'’.&-]*")
+
+
+_AMOUNT_WORDS = frozenset(
+    ("mln", "million", "billion", "bln", "trillion", "thousand", "hundred", "pct", "cents")
+)
+# Words that, after a place or currency word, make it a company's name.
+_COMPANY_WORDS = _wordset(
+    "inc corp corporation co company ltd limited plc llc group holdings industries software "
+    "aviation air airlines airways bancorp bancshares bankshares financial savings trust "
+    "mortgage communications systems electronics motors energy petroleum resources mining "
+    "chemical chemicals steel foods fund capital partners securities insurance life gas power "
+    "electric utilities telephone broadcasting realty properties investors investment "
+    "investments technologies technology labs laboratories pharmaceuticals stores brands "
+    "products manufacturing national federal"
+)
+_FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trust"))
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """One way a surface can be read: a country (or None to block), via, case rule."""
+    """One reading of a surface: a country (None blocks the span), via, case rule, flags."""
 
     code: str | None
     via: str
@@ -210,32 +216,33 @@ class _Entry:
     flags: int
 
 
-@dataclass(slots=True)
-class _Hit:
-    """A match in one field, with the candidate readings that passed the case check."""
+# A match in one field: (start, end, readings that passed the case check).
+_Hit = tuple[int, int, tuple[_Entry, ...]]
 
-    start: int
-    end: int
-    entries: tuple[_Entry, ...]
+
+def _padded_normal(text: str) -> str:
+    """Return " " + *text* lower-cased with separators as spaces + " " (same offsets + 1)."""
+    if text.isascii():
+        return (b" " + text.encode("ascii").translate(_ASCII_TABLE) + b" ").decode("ascii")
+    low = text.lower()
+    if len(low) != len(text):  # a few characters ("İ") lower-case to two
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    raw = low.encode("utf-8").translate(_ASCII_TABLE)
+    for sep in _WIDE_SEPARATORS:
+        if sep in raw:
+            raw = raw.replace(sep, b" ")
+    return " " + raw.decode("utf-8") + " "
 
 
 def _normalise(text: str) -> str:
     """Lower-case *text* and turn separators into spaces, keeping its length."""
-    low = text.lower()
-    if len(low) != len(text):  # a few characters ("İ") lower-case to two
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return low.translate(_TRANSLATE)
+    return _padded_normal(text)[1:-1]
 
 
 def _read_json(name: str) -> dict[str, Any]:
-    """Load one data file of this package."""
+    """Load one data file of the country gazetteer."""
     data: dict[str, Any] = json.loads((_DATA_DIR / name).read_text(encoding="utf-8"))
     return data
-
-
-def _country_names() -> dict[str, tuple[str, str]]:
-    """Return alpha-2 -> (alpha-3, ISO short name) for every ISO 3166-1 country."""
-    return {c.alpha_2: (c.alpha_3, c.name) for c in pycountry.countries}
 
 
 def _plurals(form: str, extra: frozenset[str]) -> list[str]:
@@ -246,12 +253,11 @@ def _plurals(form: str, extra: frozenset[str]) -> list[str]:
 
 
 class _Builder:
-    """Collects (surface, entry) pairs and compiles the automaton."""
+    """Collects (surface, reading) pairs and compiles the automaton."""
 
     def __init__(self) -> None:
         self.by_key: dict[str, dict[tuple[str | None, str], _Entry]] = {}
         self.surfaces: dict[str, list[_Entry]] = {}
-        self.versions: list[str] = []
 
     def add(
         self,
@@ -269,38 +275,52 @@ class _Builder:
         core = surface.rstrip(".")
         if core != surface:
             flags |= _F_DOT
-        key = _normalise(core).strip()
-        if len(key) < 2 or len(_normalise(core)) != len(core):
+        normal = _normalise(core)
+        key = normal.strip()
+        if len(key) < 2 or len(normal) != len(core) or normal != normal.strip():
             return
         if case is None:
             case = _SENSITIVE if (" " not in key or core.isupper()) else _ANY
+        if via in ("capital", "city", "subdivision", "currency"):
+            flags |= _F_PLACE
+        elif via in ("name", "alias", "demonym"):
+            flags |= _F_NAMEWORD
         slot = self.by_key.setdefault(key, {})
         previous = slot.get((code, via))
-        forms = frozenset({core}) | (previous.forms if previous else frozenset())
+        forms = frozenset({core})
         if previous is not None:
+            forms |= previous.forms
             case = min(case, previous.case)
             flags |= previous.flags
-        entry = _Entry(code, via, case, forms, flags)
-        slot[(code, via)] = entry
-        self.surfaces.setdefault(surface, []).append(entry)
+        slot[(code, via)] = _Entry(code, via, case, forms, flags)
+        self.surfaces.setdefault(surface, []).append(_Entry(code, via, case, forms, flags))
+
+    def mark(self, names: Iterable[str], flag: int) -> None:
+        """Add *flag* to every country reading of the surfaces *names*."""
+        wanted = set(names)
+        for slot in self.by_key.values():
+            for k, entry in list(slot.items()):
+                if entry.code is not None and entry.forms & wanted:
+                    slot[k] = _Entry(
+                        entry.code, entry.via, entry.case, entry.forms, entry.flags | flag
+                    )
 
     def compile(self, *, scale: int) -> ahocorasick.Automaton:
-        """Build the automaton: value = (key length incl. padding, entries by priority)."""
+        """Build the automaton: value = (padded key length, readings by priority)."""
         automaton = ahocorasick.Automaton()
         for key, slot in self.by_key.items():
-            entries = _rank(slot.values())
             padded = f" {key} "
-            automaton.add_word(padded, (len(padded), entries))
-        # Synthetic entries for the size benchmark: same count, never in real text.
+            automaton.add_word(padded, (len(padded), _rank(slot.values())))
+        # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
-            word = "qzx" + _base26(i) + "xzq"
-            automaton.add_word(f" {word} ", (len(word) + 2, ()))
+            word = f" qzx{_base26(i)}xzq "
+            automaton.add_word(word, (len(word), ()))
         automaton.make_automaton()
         return automaton
 
 
 def _rank(entries: Iterable[_Entry]) -> tuple[_Entry, ...]:
-    """Order candidate readings of one surface: blocks first, then by via priority."""
+    """Order readings of one surface: blocks first, then by via priority, then code."""
     return tuple(sorted(entries, key=lambda e: (_PRIORITY[e.via], e.code or "")))
 
 
@@ -320,6 +340,7 @@ class CountryTagger:
     _default: ClassVar[CountryTagger | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
+    #: Version of the gazetteer data, e.g. "countries/2026-11-30+leaders/2025-10-31".
     data_version: str
 
     def __init__(self, builder: _Builder, *, scale: int, meta: dict[str, Any]) -> None:
@@ -338,6 +359,7 @@ class CountryTagger:
                 folded.setdefault(surface.casefold(), []).extend(entries)
         self._lookup_folded = {k: _unique(v) for k, v in folded.items()}
         self.data_version = meta["data_version"]
+        #: Number of distinct surfaces (keys) in the real gazetteer.
         self.size = len(builder.by_key)
 
     # -- construction -----------------------------------------------------------------
@@ -361,26 +383,26 @@ class CountryTagger:
         if gazetteer_scale < 1:
             raise ValueError("gazetteer_scale must be >= 1")
         data = {name: _read_json(name) for name in _DATA_FILES}
-        builder = _Builder()
-        names = _country_names()
         short = data["aliases.json"]["short_names"]
         display = {
-            code: (a3, short.get(code) or _common_name(code) or name)
-            for code, (a3, name) in names.items()
+            c.alpha_2: (c.alpha_3, short.get(c.alpha_2) or getattr(c, "common_name", c.name))
+            for c in pycountry.countries
         }
+        builder = _Builder()
         _add_names(builder, data, display)
         _add_places(builder, data, set(display))
         _add_people_and_things(builder, data)
         ctx = data["context.json"]
+        builder.mark(ctx["person_names"], _F_PERSON)
+        builder.mark(ctx["us_state_names"], _F_US_STATE)
         versions = sorted(str(d["version"]) for d in data.values())
-        as_of = data["leaders.json"]["as_of"]
         meta = {
             "names": display,
             "given": frozenset(ctx["given_names"]) | frozenset(ctx["honorifics"]),
             "followers": frozenset(ctx["country_followers"]),
             "us_followers": frozenset(ctx["us_state_followers"]),
             "us_preceders": tuple(ctx["us_state_preceders"]),
-            "data_version": f"countries/{versions[-1]}+leaders/{as_of}",
+            "data_version": f"countries/{versions[-1]}+leaders/{data['leaders.json']['as_of']}",
         }
         return cls(builder, scale=gazetteer_scale, meta=meta)
 
@@ -405,147 +427,197 @@ class CountryTagger:
 
         Exactly one country has ``focus=True`` when the list is not empty.
         Countries below *min_salience* (default :data:`DEFAULT_MIN_SALIENCE`)
-        are left out.
+        are left out, the focus included.
         """
         threshold = DEFAULT_MIN_SALIENCE if min_salience is None else min_salience
         scores: dict[str, float] = {}
         evidence: dict[str, list[Evidence]] = {}
-        first_seen: dict[str, int] = {}
-        rank = 0
-        fields: tuple[tuple[FieldName, str], ...] = (("title", title), ("body", body))
-        for field, text in fields:
-            if not text:
-                continue
-            lead_end = _lead_end(text) if field == "body" else len(text)
-            base = POSITION_WEIGHTS["title"] if field == "title" else POSITION_WEIGHTS["body"]
-            lead = POSITION_WEIGHTS["lead"] if field == "body" else base
-            for start, end, code, via in self._resolve(text):
-                weight = VIA_WEIGHTS[via] * (lead if start < lead_end else base)
-                scores[code] = scores.get(code, 0.0) + weight
-                if code not in first_seen:
-                    first_seen[code] = rank
-                rank += 1
-                evidence.setdefault(code, []).append(
-                    Evidence(field=field, start=start, end=end, text=text[start:end], via=via)
+        via_w = VIA_WEIGHTS
+        for field, text, zone, zone_end, after in self._fields(title, body):
+            for start, end, code, via in self._mentions(text):
+                weight = via_w[via] * (zone if start < zone_end else after)
+                if code in scores:
+                    scores[code] += weight
+                else:
+                    scores[code] = weight
+                    evidence[code] = []
+                evidence[code].append(
+                    {
+                        "field": field,
+                        "start": start,
+                        "end": end,
+                        "text": text[start:end],
+                        "via": via,
+                    }
                 )
         if not scores:
             return []
-        top = max(scores.values())
-        ordered = sorted(scores, key=lambda c: (-scores[c], first_seen[c]))
+        # Python's sort is stable and dicts keep insertion order: ties go to the first named.
+        ordered = sorted(scores.items(), key=lambda kv: -kv[1])
+        top = ordered[0][1]
         out: list[Country] = []
-        for i, code in enumerate(ordered):
-            score = scores[code]
-            salience = round(0.75 * score / top + 0.25 * min(1.0, score / 6.0), 4)
-            if i > 0 and salience < threshold:
+        for code, score in ordered:
+            salience = round(SHARE * score / top + (1.0 - SHARE) * min(1.0, score / SATURATION), 4)
+            if salience < threshold:
                 continue
             alpha3, name = self._names[code]
             out.append(
-                Country(
-                    code=code,
-                    alpha3=alpha3,
-                    name=name,
-                    mentions=len(evidence[code]),
-                    salience=salience,
-                    focus=i == 0,
-                    evidence=evidence[code],
-                )
+                {
+                    "code": code,
+                    "alpha3": alpha3,
+                    "name": name,
+                    "mentions": len(evidence[code]),
+                    "salience": salience,
+                    "focus": not out,
+                    "evidence": evidence[code],
+                }
             )
         return out
 
     # -- matching ---------------------------------------------------------------------
 
+    @staticmethod
+    def _fields(title: str, body: str) -> list[tuple[FieldName, str, float, int, float]]:
+        """Return (field, text, weight before zone_end, zone_end, weight after) per field."""
+        out: list[tuple[FieldName, str, float, int, float]] = []
+        if title:
+            w = POSITION_WEIGHTS["title"]
+            out.append(("title", title, w, len(title), w))
+        if body:
+            lead_end = _lead_end(body)
+            out.append(("body", body, POSITION_WEIGHTS["lead"], lead_end, POSITION_WEIGHTS["body"]))
+        return out
+
     def _hits(self, text: str) -> list[_Hit]:
-        """Run the automaton once over *text*; keep readings whose case fits."""
-        padded = " " + _normalise(text) + " "
+        """Run the automaton once over *text*; keep case-fitting readings, longest first."""
         upper = text.isupper()
         hits: list[_Hit] = []
-        for end_idx, (length, entries) in self._automaton.iter(padded):
+        for end_idx, (length, entries) in self._automaton.iter(_padded_normal(text)):
             start = end_idx - length + 1
             end = end_idx - 1
-            surface = text[start:end]
-            kept = tuple(
-                e
-                for e in entries
-                if (
-                    e.case == _ANY
+            if len(entries) == 1 and entries[0].case == _ANY:
+                kept = entries
+            else:
+                surface = text[start:end]
+                kept = tuple(
+                    e
+                    for e in entries
+                    if e.case == _ANY
                     or surface in e.forms
-                    or (surface.isupper() and not (upper and e.flags & _F_NO_CAPS))
+                    or (upper and not e.flags & _F_NO_CAPS and surface.isupper())
                 )
-            )
-            if kept:
-                hits.append(_Hit(start, end, kept))
-        if len(hits) > 1:
-            hits.sort(key=lambda h: (h.start, -h.end))
-            chosen: list[_Hit] = []
-            last_end = -1
-            for h in hits:
-                if h.start >= last_end:
-                    chosen.append(h)
-                    last_end = h.end
-            hits = chosen
+                if not kept:
+                    continue
+            # Matches arrive by end offset: a match that contains earlier ones replaces
+            # them; one that starts inside the previous match loses (leftmost-longest).
+            while hits and hits[-1][0] >= start:
+                hits.pop()
+            if hits and hits[-1][1] > start:
+                continue
+            hits.append((start, end, kept))
         return hits
 
-    def _resolve(self, text: str) -> Iterator[tuple[int, int, str, str]]:
-        """Yield (start, end, code, via) for each country mention in *text*."""
+    def _mentions(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Return (start, end, code, via) for each country mention in *text*."""
         hits = self._hits(text)
+        out: list[tuple[int, int, str, str]] = []
         titleish: bool | None = None
-        for i, hit in enumerate(hits):
-            for entry in hit.entries:
-                if entry.code is None:
-                    break  # a longer phrase that is not a country
+        for i, (start, end, entries) in enumerate(hits):
+            for entry in entries:
+                code = entry.code
+                if code is None:
+                    break  # a longer phrase that names no country
                 flags = entry.flags
                 if flags:
-                    if flags & _F_AFTER_COMMA and not text[: hit.start].rstrip().endswith(","):
+                    if flags & _F_AFTER_COMMA and not text[:start].rstrip().endswith(","):
                         continue
-                    if flags & _F_US_STATE and entry.code != "US" and self._us_state(text, hit):
+                    if flags & _F_AMOUNT and not _after_amount(text, start):
+                        continue
+                    if flags & _F_US_STATE and code != "US" and self._us_state(text, start, end):
                         continue
                     if flags & _F_PERSON:
                         if titleish is None:
                             titleish = _titleish(text)
-                        if self._person(text, hit, titleish):
+                        if self._person(text, start, end, titleish):
                             break
-                if entry.via in ("city", "capital") and _followed_by_region(text, hit, hits, i):
-                    break
-                end = hit.end
-                if flags & _F_DOT and text[end : end + 1] == ".":
-                    end += 1
-                yield hit.start, end, entry.code, entry.via
+                    if flags & (_F_PLACE | _F_NAMEWORD) and _starts_company(
+                        text, end, _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS
+                    ):
+                        break
+                    if flags & _F_PLACE and _followed_by_region(text, hits, i):
+                        break
+                    if flags & _F_DOT and text[end : end + 1] == ".":
+                        end += 1
+                out.append((start, end, code, entry.via))
                 break
+        return out
 
-    def _us_state(self, text: str, hit: _Hit) -> bool:
+    def _us_state(self, text: str, start: int, end: int) -> bool:
         """Return True if this "Georgia" is the US state (by its neighbours)."""
-        before = text[max(0, hit.start - 40) : hit.start]
-        if before.rstrip().endswith(","):
-            words = before.rstrip()[:-1].split()
+        before = text[max(0, start - 40) : start].rstrip()
+        if before.endswith(","):
+            words = before[:-1].split()
             if words and words[-1][:1].isupper():
                 return True
-        if before.rstrip().endswith(self._us_preceders):
+        if before.endswith(self._us_preceders):
             return True
-        after = text[hit.end : hit.end + 30]
+        after = text[end : end + 30]
         if after.startswith(("'s ", "’s ")):
             after = after[3:]
         m = _WORD.match(after.lstrip())
         return bool(m and m.group().rstrip(".") in self._us_followers)
 
-    def _person(self, text: str, hit: _Hit, titleish: bool) -> bool:
+    def _person(self, text: str, start: int, end: int, titleish: bool) -> bool:
         """Return True if the surface is used as a person's name here."""
-        before = text[max(0, hit.start - 30) : hit.start].split()
+        before = text[max(0, start - 30) : start].split()
         if before and before[-1].rstrip(".") in self._given:
             return True
-        if titleish:
+        if titleish or text[end : end + 1] != " ":
             return False
-        after = text[hit.end : hit.end + 30]
-        if after[:1] not in (" ", "\n"):
-            return False
-        m = _WORD.match(after.lstrip())
+        m = _WORD.match(text, end + 1)
         if not m:
             return False
         word = m.group().rstrip(".,'’")
         return bool(word[:1].isupper() and word not in self._followers)
 
 
+def _lead_end(body: str) -> int:
+    """Return the offset where the body's lead (first) sentence ends."""
+    for m in _SENTENCE_END.finditer(body):
+        if m.group()[0] == ".":
+            i = j = m.start()
+            while j > 0 and (body[j - 1].isalpha() or body[j - 1] == "."):
+                j -= 1
+            word = body[j:i]
+            # "U.S." and "J." (initials) or "Gen." (abbreviations) do not end a sentence.
+            if "." in word or len(word) == 1 or word.lower() in _ABBREVIATIONS:
+                continue
+        return m.end()
+    return len(body)
+
+
+def _after_amount(text: str, start: int) -> bool:
+    """Return True if an amount ("12", "1.5 mln", "two billion") ends right before *start*."""
+    before = text[max(0, start - 20) : start].split()
+    if not before:
+        return False
+    last = before[-1].lower()
+    return last[-1:].isdigit() or last in _AMOUNT_WORDS
+
+
+def _starts_company(text: str, end: int, words: frozenset[str]) -> bool:
+    """Return True if the word after *end* makes the match part of a company name."""
+    if text[end : end + 1] not in (" ", "-"):
+        return False
+    m = _WORD.match(text, end + 1)
+    if not m:
+        return False
+    word = m.group()
+    return word[:1].isupper() and word.rstrip(".,").lower() in words
+
+
 def _titleish(text: str) -> bool:
-    """Return True if most words of *text* are capitalised (headline or all caps)."""
+    """Return True if most words of *text* are capitalised (a headline or all caps)."""
     words = text.split(maxsplit=60)
     if len(words) < 2:
         return True
@@ -553,40 +625,16 @@ def _titleish(text: str) -> bool:
     return caps >= 0.6 * len(words)
 
 
-def _followed_by_region(text: str, hit: _Hit, hits: list[_Hit], i: int) -> bool:
+def _followed_by_region(text: str, hits: list[_Hit], i: int) -> bool:
     """Return True for "City, Region" where Region names another country ("Paris, Texas")."""
-    if i + 1 >= len(hits):
+    end = hits[i][1]
+    if text[end : end + 1] != "," or i + 1 >= len(hits):
         return False
     nxt = hits[i + 1]
-    between = text[hit.end : nxt.start]
-    if between.strip() != ",":
+    if text[end + 1 : nxt[0]].strip():
         return False
-    mine = {e.code for e in hit.entries}
-    return all(e.code not in mine for e in nxt.entries if e.code is not None)
-
-
-def _lead_end(body: str) -> int:
-    """Return the offset where the body's lead (first) sentence ends."""
-    for m in _SENTENCE_END.finditer(body):
-        if m.group()[0] == ".":
-            i = m.start()
-            j = i
-            while j > 0 and (body[j - 1].isalpha() or body[j - 1] == "."):
-                j -= 1
-            word = body[j:i].lower()
-            if word in _ABBREV or "." in word or (len(word) == 1 and body[j].isupper()):
-                continue
-            nxt = body[m.end() : m.end() + 1]
-            if nxt.islower():
-                continue
-        return m.end()
-    return len(body)
-
-
-def _common_name(code: str) -> str | None:
-    """Return pycountry's common_name for *code*, if any."""
-    country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) if country else None
+    mine = {e.code for e in hits[i][2]}
+    return all(e.code not in mine for e in nxt[2] if e.code is not None)
 
 
 def _unique(entries: list[_Entry]) -> tuple[str, str] | None:
@@ -602,9 +650,10 @@ def _unique(entries: list[_Entry]) -> tuple[str, str] | None:
 def _add_names(
     builder: _Builder, data: dict[str, dict[str, Any]], display: dict[str, tuple[str, str]]
 ) -> None:
-    """Add ISO names, common names, aliases and demonyms."""
+    """Add ISO names, common names, aliases, demonyms and the context phrases."""
     aliases = data["aliases.json"]
     exact = set(aliases["exact"])
+    no_caps = set(aliases.get("no_caps", ()))
     for c in pycountry.countries:
         forms = {c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")}
         forms.add(display[c.alpha_2][1])
@@ -618,7 +667,7 @@ def _add_names(
                 code,
                 "alias",
                 case=_SENSITIVE if form in exact else None,
-                flags=_F_NO_CAPS if form == "US" else 0,
+                flags=_F_NO_CAPS if form in no_caps else 0,
             )
     dem = data["demonyms.json"]
     plural_extra = frozenset(dem["plural"])
@@ -636,45 +685,23 @@ def _add_names(
 
 def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[str]) -> None:
     """Add capitals, cities and subdivisions (generated lists plus hand-made ones)."""
-    ctx = data["context.json"]
-    person = set(ctx["person_names"])
-    us_state = set(ctx["us_state_names"])
     extra = data["places_extra.json"]
+    capitals: set[str] = set()
     for name, code, _pop, capital in data["cities.json"]["entries"]:
         if code in known:
-            builder.add(
-                name,
-                code,
-                "capital" if capital else "city",
-                flags=_F_PERSON if name in person else 0,
-            )
-    capitals = {name for name, _c, _p, capital in data["cities.json"]["entries"] if capital}
+            builder.add(name, code, "capital" if capital else "city")
+            if capital:
+                capitals.add(name)
     for code, names in extra["cities"].items():
         for name in names:
-            builder.add(
-                name,
-                code,
-                "capital" if name in capitals else "city",
-                flags=_F_PERSON if name in person else 0,
-            )
+            builder.add(name, code, "capital" if name in capitals else "city")
     for name, code in data["subdivisions.json"]["entries"]:
-        builder.add(name, code, "subdivision", flags=_F_PERSON if name in person else 0)
+        builder.add(name, code, "subdivision")
     for code, names in extra["subdivisions"].items():
         for name in names:
             builder.add(name, code, "subdivision")
     for abbr in extra["us_state_abbreviations"]:
         builder.add(abbr, "US", "subdivision", case=_SENSITIVE, flags=_F_AFTER_COMMA)
-    # Surfaces that are also people's names or US states get their flags on every reading.
-    for key, slot in builder.by_key.items():
-        for (code, via), entry in list(slot.items()):
-            flags = entry.flags
-            if any(f in person for f in entry.forms) and code is not None:
-                flags |= _F_PERSON
-            if any(f in us_state for f in entry.forms):
-                flags |= _F_US_STATE
-            if flags != entry.flags:
-                slot[(code, via)] = _Entry(code, via, entry.case, entry.forms, flags)
-        del key
 
 
 def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -> None:
@@ -692,3 +719,6 @@ def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -
     for code, forms in cur["currencies"].items():
         for form in forms:
             builder.add(form, code, "currency", case=_SENSITIVE if form in exact else _ANY)
+    for code, forms in cur.get("after_amount", {}).items():
+        for form in forms:
+            builder.add(form, code, "currency", case=_SENSITIVE, flags=_F_AMOUNT)
