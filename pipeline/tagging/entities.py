@@ -1,0 +1,1136 @@
+"""Entity tagging: people, organisations and (non-country) places, tied to countries.
+
+The built-in extractor needs no model. One C-level regular-expression pass
+(:data:`_RUN`) finds runs of capitalised tokens ("Russian President Vladimir
+Putin", "Institute for the Study of War", "U.S."); Python work happens only
+per run, and the analysis of a run's text is cached, so repeated names cost a
+dictionary look-up. A run is read left to right against compiled tables:
+
+* gazetteers (``data/entities/*.json``): international organisations, news
+  agencies, armed forces and armed groups, each with its country;
+* the country tagger's :meth:`~pipeline.tagging.countries.CountryTagger.lookup`
+  (countries, demonyms, capitals, cities, subdivisions, institutions, leaders);
+* titles and roles ("President", "Foreign Minister", "Gen.") that mark a person
+  and give its ``role``; honorifics ("Mr.");
+* organisation cues ("Ministry", "Council", "Institute", "Forces", "Party",
+  "Corp") and place cues ("Oblast", "Sea", "Gulf of", "Airport");
+* given names and surnames (built from the ``faker`` package, see
+  ``data/entities/README.md``) and a list of common English words (SCOWL), so
+  that a sentence-initial capital ("Meanwhile", "According") is not a name.
+
+Then, per article: a lone surname or given name joins the full name it belongs
+to ("Putin" -> "Vladimir Putin"), an acronym joins the organisation it was
+defined for ("ISW" after "Institute for the Study of War (ISW)") or whose
+initials it is, headlines in capitals or title case are read only against
+what the body and the tables know, and each entity gets a country from its
+table entry, a country word right before it ("Russian President ...",
+"North Korean leader ...", "US think tank, ..."), the organisation whose
+role it holds ("... Foreign Ministry spokesperson, Lim Soo-suk"), or, for
+people, the nearest country cue earlier in the sentence.
+
+Places that are countries are not entities (they are the country tagger's
+output); demonyms are not entities either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, Final, Protocol
+
+from pipeline.errors import BrinkwatchError
+from pipeline.tagging.types import Country, Entity, EntityType, FieldName, Mention
+
+__all__ = [
+    "EntityTagger",
+    "EntityTaggerProtocol",
+    "get_entity_tagger",
+]
+
+_DATA_DIR: Final = Path(__file__).resolve().parent / "data" / "entities"
+
+#: A country look-up: surface -> (alpha-2, via) or None.
+Lookup = Callable[[str], "tuple[str, str] | None"]
+
+
+class EntityTaggerProtocol(Protocol):
+    """What every entity backend offers: ``tag(title, body, countries)``."""
+
+    data_version: str
+
+    def tag(self, title: str, body: str, countries: list[Country]) -> list[Entity]:
+        """Return the article's entities, each with every mention's offsets."""
+        ...
+
+
+# -- the capitalised-run pattern ---------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    """Split a space-separated word list."""
+    return text.split()
+
+
+def _upper_class() -> str:
+    """Return a regex character class body with every upper-case letter we accept."""
+    chars = [ch for cp in range(0x00C0, 0x0530) if (ch := chr(cp)).isupper()]
+    body = "A-Z" + "".join(re.escape(ch) for ch in chars)
+    return body
+
+
+_UP: Final = _upper_class()
+_ABBREVS: Final = frozenset(
+    _words("Mr Mrs Ms Mme Messrs Dr Prof Gen Lt Col Maj Capt Cpt Sgt Cpl Pvt Adm Cmdr Cdr Brig Gov")
+    + _words("Sen Rep Rev Fr St Mt Ft Jr Sr Corp Inc Ltd Co Cos Bros Dept Univ Assn No Vol Ave")
+)
+# One capitalised token: initials ("U.S.", "P.") or a word with inner apostrophes, hyphens
+# and "&", and maybe a full stop. It starts with a capital that does not follow a letter,
+# digit, apostrophe or full stop (so "iPhone" and the "S" of "U.S." start nothing). The
+# pattern begins with a character class so that the regex engine skips ahead in C;
+# full stops that end a sentence and possessives are cut off afterwards (_pieces).
+_TOKEN: Final = rf"[{_UP}](?<![\w'’.][{_UP}])(?:\.(?:[{_UP}]\.)+|[\w&'’\-]*\.?)"
+_CONNECT: Final = (
+    r"(?:of|for|de|du|des|da|do|dos|das|di|del|della|van|von|der|den|ter|bin|ibn|al|el|and|&"
+    r"|in(?=[ ]Chief))(?:[ ](?:the|der|den|la|le|al))?"
+)
+_RUN: Final = re.compile(rf"{_TOKEN}(?:(?:[ ]{_CONNECT})?[ ]{_TOKEN})*")
+# Two words in capitals in a row: the text may hold a headline in capitals.
+_LOUD_HINT: Final = re.compile(r"[A-Z][A-Z'’&\-]+[ ][A-Z][A-Z'’&\-]+")
+_PAREN_ACRONYM: Final = re.compile(r"[ ]?\(([A-Z][A-Za-z0-9&.\-]{1,11})\)")
+_HAS_LOWER: Final = re.compile(r"[a-z]")
+_SENTENCE_END_IN: Final = re.compile(r"[.!?][\"'”’)\]]*\s|\n")
+_LOWER_GAP: Final = re.compile(r"(?:['’]s)?(?:[ ,]+(?:[a-z][\w\-]*|[0-9][\w\-]*))*[ ,]*")
+_QUOTES_OPEN: Final = "\"'“‘«(["
+_CONNECTOR_WORDS: Final = frozenset(
+    _words("of for the and & de du des da do dos das di del della la le")
+    + _words("van von der den ter bin ibn al el")
+)
+_PARTICLES: Final = frozenset(
+    _words("de du des da do dos das di del della van von der den ter bin ibn al el la le")
+)
+_POSSESSIVE: Final = ("'s", "’s")
+
+# Kinds of things a surface can be.
+_ORG, _LOC, _PERSON, _COUNTRY, _DEMONYM, _TITLE, _HONORIFIC, _NOT = range(8)
+_TYPE_NAMES: Final[dict[int, EntityType]] = {_ORG: "ORG", _LOC: "LOC", _PERSON: "PERSON"}
+
+# Strength of a country attribution.
+_C_TABLE, _C_ADJACENT, _C_SENTENCE = 3, 2, 1
+
+_CACHE_LIMIT: Final = 200_000
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+def _read(name: str) -> dict[str, Any]:
+    """Read one data file; it must carry a "version"."""
+    path = _DATA_DIR / name
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if "version" not in data:
+        raise BrinkwatchError(f"{path}: no 'version'")
+    return data
+
+
+class _Tables:
+    """Every table the built-in extractor reads, compiled once per process."""
+
+    def __init__(self) -> None:
+        titles = _read("titles.json")
+        cues = _read("cues.json")
+        names = _read("names.json")
+        common = _read("common_words.json")
+        gazetteers = [
+            _read(n)
+            for n in ("international_organisations.json", "news_agencies.json", "armed_groups.json")
+        ]
+        regions = _read("regions.json")
+        # surface -> (canonical, country)
+        self.orgs: dict[str, tuple[str, str | None]] = {}
+        for gaz in gazetteers:
+            for canonical, country, aliases in gaz["entries"]:
+                for surface in (canonical, *aliases):
+                    self.orgs.setdefault(surface, (canonical, country))
+        # surface -> (canonical, country) for places the country tagger does not hold
+        self.regions: dict[str, tuple[str, str | None]] = {}
+        for canonical, country, aliases in regions["entries"]:
+            for surface in (canonical, *aliases):
+                self.regions.setdefault(surface, (canonical, country))
+        self.titles: frozenset[str] = frozenset(titles["titles"])
+        self.honorifics: frozenset[str] = frozenset(titles["honorifics"])
+        self.roles: frozenset[str] = frozenset(titles["roles"])
+        self.role_modifiers: frozenset[str] = frozenset(titles["role_modifiers"])
+        self.org_words: frozenset[str] = frozenset(cues["org_words"])
+        self.org_suffixes: frozenset[str] = frozenset(cues["org_suffixes"])
+        self.loc_suffixes: frozenset[str] = frozenset(cues["loc_suffixes"])
+        self.loc_prefixes: frozenset[str] = frozenset(cues["loc_prefixes"])
+        self.not_entities: frozenset[str] = frozenset(cues["not_entities"])
+        self.compound_suffixes: frozenset[str] = frozenset(cues["compound_suffixes"])
+        self.acronym_stop: frozenset[str] = frozenset(cues["acronym_stop"])
+        self.place_prepositions: frozenset[str] = frozenset(cues["place_prepositions"])
+        self.gap_stopwords: frozenset[str] = frozenset(cues["gap_stopwords"])
+        self.function_words: frozenset[str] = frozenset(cues["function_words"])
+        self.common: frozenset[str] = frozenset(common["words"])
+        self.first_names: frozenset[str] = frozenset(names["first"])
+        self.surnames: frozenset[str] = frozenset(names["last"])
+        longest = max(len(s.split(" ")) for s in (*self.orgs, *self.titles, *self.honorifics))
+        self.max_span: int = min(6, max(longest, 4))
+        as_of = max(str(d.get("as_of", "")) for d in (titles, cues, names, regions, *gazetteers))
+        self.version: str = f"entities/{as_of}"
+
+
+@cache
+def _tables() -> _Tables:
+    """Return the process-wide tables (loaded on first use)."""
+    return _Tables()
+
+
+# -- per-run analysis --------------------------------------------------------------------
+
+# A segment of a run: (start, end) relative to the run, kind (_ORG/_LOC/_PERSON, or -1 for
+# a lone token whose type the article decides), canonical (or ""), country, country
+# strength and role.
+_Seg = tuple[int, int, int, str, "str | None", int, "str | None"]
+
+_SINGLE: Final = -1
+# The reading of a run: its segments and the country cues inside it.
+# The reading of a run: its segments, and the country the run's last word names or
+# belongs to (a cue for what follows: "Russian foreign ministry official ...").
+_Reading = tuple[tuple[_Seg, ...], "str | None"]
+# Whether the reading depends on the run opening a sentence; plain reading; initial reading.
+_RunInfo = tuple[bool, _Reading, _Reading]
+# A regex run's pieces that say something: (start, end, info).
+_Entry = tuple[tuple[int, int, _RunInfo], ...]
+_EMPTY: Final[_Reading] = ((), None)
+
+
+class _Mention:
+    """One raw mention, before the article-level merge."""
+
+    __slots__ = (
+        "canonical",
+        "country",
+        "cstrength",
+        "end",
+        "field",
+        "kind",
+        "role",
+        "shout",
+        "start",
+        "surface",
+    )
+
+    def __init__(
+        self,
+        field: FieldName,
+        start: int,
+        end: int,
+        surface: str,
+        kind: int,
+        canonical: str,
+        country: str | None,
+        cstrength: int,
+        role: str | None,
+        shout: bool = False,
+    ) -> None:
+        self.field: FieldName = field
+        self.start = start
+        self.end = end
+        self.surface = surface
+        self.kind = kind
+        self.canonical = canonical or surface
+        self.country = country
+        self.cstrength = cstrength if country or cstrength == _C_TABLE else 0
+        self.role = role
+        self.shout = shout
+
+
+class EntityTagger:
+    """The fast built-in extractor (capitalisation, cues, gazetteers, name lists)."""
+
+    _default: ClassVar[EntityTagger | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, lookup: Lookup | None = None) -> None:
+        """Compile the tables; *lookup* defaults to the country tagger's ``lookup``."""
+        if lookup is None:
+            from pipeline.tagging.countries import CountryTagger
+
+            lookup = CountryTagger.default().lookup
+        self._lookup: Lookup = lookup
+        self._t = _tables()
+        self.data_version: str = self._t.version
+        self._known_cache: dict[str, tuple[int, str, str | None]] = {}
+        self._run_cache: dict[str, _Entry] = {}
+        self._info_cache: dict[str, _RunInfo] = {}
+        self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+
+    @classmethod
+    def default(cls) -> EntityTagger:
+        """Return the process-wide instance (built on first use)."""
+        if cls._default is None:
+            with cls._lock:
+                if cls._default is None:
+                    cls._default = cls()
+        return cls._default
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _known(self, surface: str) -> tuple[int, str, str | None]:
+        """Classify one surface: (kind, canonical, country); kind -1 when unknown."""
+        hit = self._known_cache.get(surface)
+        if hit is not None:
+            return hit
+        t = self._t
+        result: tuple[int, str, str | None]
+        org = t.orgs.get(surface)
+        if org is not None:
+            result = (_ORG, org[0], org[1])
+        elif surface in t.titles:
+            result = (_TITLE, surface, None)
+        elif surface in t.honorifics:
+            result = (_HONORIFIC, surface, None)
+        elif surface in t.regions:
+            region = t.regions[surface]
+            result = (_LOC, region[0], region[1])
+        else:
+            found = self._lookup(surface)
+            if found is None:
+                result = (-1, "", None)
+            else:
+                code, via = found
+                if via in ("name", "alias"):
+                    result = (_COUNTRY, "", code)
+                elif via == "demonym":
+                    result = (_DEMONYM, "", code)
+                elif via == "leader":
+                    result = (_PERSON, "", code)
+                elif via == "institution":
+                    result = (_ORG, "", code)
+                elif via == "currency":
+                    result = (_NOT, "", None)
+                else:
+                    result = (_LOC, "", code)
+        if len(self._known_cache) >= _CACHE_LIMIT:
+            self._known_cache.clear()
+        self._known_cache[surface] = result
+        return result
+
+    def _is_common(self, token: str) -> bool:
+        """Return True if *token* is a common English word written with a capital."""
+        low = token.lower()
+        return low in self._t.common and token not in self._t.first_names
+
+    # -- one run --------------------------------------------------------------------------
+
+    def _analyse(self, run: str) -> _RunInfo:
+        """Analyse a capitalised run, once per distinct run text (cached).
+
+        Returns whether the reading depends on the run opening a sentence (its
+        first word is a common word), and the reading for each case.
+        """
+        hit = self._info_cache.get(run)
+        if hit is not None:
+            return hit
+        first = run.partition(" ")[0]
+        plain = self._analyse_uncached(run, False)
+        if self._is_common(first.removesuffix("'s").removesuffix("’s")):
+            info: _RunInfo = (True, plain, self._analyse_uncached(run, True))
+        else:
+            info = (False, plain, plain)
+        if len(self._info_cache) >= _CACHE_LIMIT:
+            self._info_cache.clear()
+        self._info_cache[run] = info
+        return info
+
+    def _pieces(self, run: str) -> tuple[tuple[int, int], ...]:
+        """Cut a regex run at full stops that end a sentence; drop trailing possessives.
+
+        "Ukraine. The" is two pieces, "Gen. Smith" and "U.S. Army" one; "Russia's"
+        at the end of a run becomes "Russia" ("Russia's Foreign Ministry" stays
+        whole: the analysis splits at the possessive).
+        """
+        hit = self._piece_cache.get(run)
+        if hit is not None:
+            return hit
+        pieces: list[tuple[int, int]] = []
+        start = 0
+        pos = 0
+        for tok in run.split(" "):
+            end = pos + len(tok)
+            if tok.endswith(".") and not self._keeps_dot(tok):
+                pieces.append((start, end - 1))
+                start = end + 1
+            pos = end + 1
+        if start < len(run):
+            pieces.append((start, len(run)))
+        out: list[tuple[int, int]] = []
+        for ps, pe in pieces:
+            piece = run[ps:pe]
+            while piece.endswith(("'s", "’s", "'", "’", "-")):
+                cut = 2 if piece.endswith(("'s", "’s")) else 1
+                piece, pe = piece[:-cut], pe - cut
+            words = piece.split(" ")
+            while words and words[-1] in _CONNECTOR_WORDS:
+                pe -= len(words.pop()) + 1
+            while words and words[0] in _CONNECTOR_WORDS:
+                ps += len(words.pop(0)) + 1
+            if words and pe > ps:
+                out.append((ps, pe))
+        result = tuple(out)
+        if len(self._piece_cache) >= _CACHE_LIMIT:
+            self._piece_cache.clear()
+        self._piece_cache[run] = result
+        return result
+
+    def _keeps_dot(self, tok: str) -> bool:
+        """Return True if the full stop of *tok* belongs to it ("Gen.", "U.S.", "J.")."""
+        stem = tok[:-1]
+        return len(stem) == 1 or stem in _ABBREVS or "." in stem or self._known(tok)[0] >= 0
+
+    def _analyse_uncached(self, run: str, initial: bool) -> _Reading:
+        reading = self._read_run(run, initial)
+        return _EMPTY if reading == _EMPTY else reading
+
+    def _read_run(self, run: str, initial: bool) -> _Reading:
+        """Read a run left to right against the tables (see the module doc)."""
+        t = self._t
+        toks = run.split(" ")
+        n = len(toks)
+        starts: list[int] = []
+        pos = 0
+        for tok in toks:
+            starts.append(pos)
+            pos += len(tok) + 1
+        ends = [s + len(tok) for s, tok in zip(starts, toks, strict=True)]
+        # Possessives end a chunk ("Russia's Foreign Ministry").
+        breaks: set[int] = set()
+        for k, tok in enumerate(toks):
+            if tok.endswith(_POSSESSIVE) and k < n - 1:
+                toks[k] = tok[:-2]
+                ends[k] -= 2
+                breaks.add(k)
+        segs: list[_Seg] = []
+
+        whole = self._known(run) if n > 1 else (-1, "", None)
+        if whole[0] in (_ORG, _LOC, _PERSON):
+            segs.append((0, len(run), whole[0], whole[1], whole[2], _C_TABLE, None))
+            return tuple(segs), whole[2]
+        if whole[0] in (_COUNTRY, _DEMONYM):
+            return (), whole[2]
+
+        i = 0
+        if initial:
+            # A capital at the start of a sentence says nothing: drop common words.
+            while i < n and toks[i] not in t.orgs and self._is_common(toks[i]):
+                if self._known_from(run, starts, ends, toks, i, n, breaks)[0] in (
+                    _COUNTRY,
+                    _DEMONYM,
+                    _LOC,
+                    _PERSON,
+                    _ORG,
+                    _TITLE,
+                ):
+                    break
+                i += 1
+        if i < n - 1 and toks[i] == "The":
+            i += 1
+        cue_code: str | None = None
+        cue_start = -1
+        cue_end = -1
+        role: str | None = None
+        honorific = False
+        while i < n:
+            tok = toks[i]
+            if tok in _CONNECTOR_WORDS:
+                i += 1
+                continue
+            kind, canonical, code, j = self._known_from(run, starts, ends, toks, i, n, breaks)
+            if kind in (_COUNTRY, _DEMONYM):
+                if cue_code is None or cue_end != starts[i] - 1:
+                    cue_start = starts[i]
+                cue_code, cue_end = code, ends[j - 1]
+                i = j
+                continue
+            if kind == _TITLE:
+                title = run[starts[i] : ends[j - 1]]
+                role = title if role is None else f"{role} {title}"
+                i = j
+                continue
+            if kind == _HONORIFIC:
+                honorific = True
+                i = j
+                continue
+            if kind == _NOT:
+                i = j
+                cue_code = None
+                continue
+            if kind == _ORG:
+                segs.append((starts[i], ends[j - 1], _ORG, canonical, code, _C_TABLE, None))
+                i = j
+                cue_code = None
+                continue
+            if kind == _PERSON:
+                segs.append((starts[i], ends[j - 1], _PERSON, "", code, _C_TABLE, role))
+                i = j
+                role = None
+                continue
+            # A place, or an unknown chunk: extend to the chunk's end.
+            k = i + (j - i if kind == _LOC else 1)
+            while k < n and k - 1 not in breaks:
+                nxt = toks[k]
+                if nxt == "and":
+                    # "Food and Agriculture Organization" stays whole, "Russia and Ukraine" not.
+                    stop = not self._org_after_and(toks, k, n, i)
+                elif nxt in ("of", "for"):
+                    stop = kind == _LOC or not self._absorbs_of(toks, i, k)
+                elif kind == _LOC:
+                    stop = nxt not in t.loc_suffixes and nxt not in t.org_words
+                else:
+                    stop = self._starts_known(toks, k, n)
+                if stop:
+                    break
+                k += 1
+            while k - 1 > i and toks[k - 1] in _CONNECTOR_WORDS:
+                k -= 1
+            chunk = toks[i:k]
+            cstart, cend = starts[i], ends[k - 1]
+            adjacent_cue = cue_code is not None and cue_end == cstart - 1
+            seg_kind = self._classify(chunk, kind, role, honorific)
+            if seg_kind == _ORG and adjacent_cue:
+                segs.append((cue_start, cend, _ORG, "", cue_code, _C_ADJACENT, None))
+            elif seg_kind == _LOC and kind == _LOC:
+                name = canonical if k == j else ""
+                segs.append((cstart, cend, _LOC, name, code, _C_TABLE, None))
+            elif seg_kind is not None:
+                c = cue_code if adjacent_cue or role is not None else None
+                segs.append(
+                    (
+                        cstart,
+                        cend,
+                        seg_kind,
+                        "",
+                        c,
+                        _C_ADJACENT,
+                        role if seg_kind in (_PERSON, _SINGLE) else None,
+                    )
+                )
+            if kind == _LOC:
+                cue_code, cue_start, cue_end = code, cstart, cend
+            else:
+                cue_code = None
+            role = None
+            honorific = False
+            i = k
+        tail: str | None = None
+        if cue_code is not None and cue_end == len(run):
+            tail = cue_code
+        elif segs and segs[-1][1] == len(run):
+            tail = segs[-1][4]
+        return tuple(segs), tail
+
+    def _known_from(
+        self,
+        run: str,
+        starts: list[int],
+        ends: list[int],
+        toks: list[str],
+        i: int,
+        n: int,
+        breaks: set[int],
+    ) -> tuple[int, str, str | None, int]:
+        """Return the longest known span starting at token *i*: (kind, canonical, code, j)."""
+        j = min(n, i + self._t.max_span)
+        while j > i:
+            if j - 1 > i and any(i <= b < j - 1 for b in breaks):
+                j -= 1
+                continue
+            kind, canonical, code = self._known(run[starts[i] : ends[j - 1]])
+            if kind >= 0:
+                return kind, canonical, code, j
+            j -= 1
+        return -1, "", None, i + 1
+
+    def _org_after_and(self, toks: list[str], k: int, n: int, i: int) -> bool:
+        """Return True if "and" at *k* sits inside one organisation's name.
+
+        "Food and Agriculture Organization", "Trade and Industry Ministry" stay
+        whole: the words before "and" are common words and an organisation word
+        follows. "Suharto and the Organisation ..." is split.
+        """
+        t = self._t
+        if k + 1 >= n or toks[k + 1] in _CONNECTOR_WORDS:
+            return False
+        if not all(tok.lower() in t.common for tok in toks[i:k]):
+            return False
+        return any(tok in t.org_words for tok in toks[k + 1 : n])
+
+    def _absorbs_of(self, toks: list[str], i: int, k: int) -> bool:
+        """Return True if "of"/"for" at *k* continues the name ("Bank of England")."""
+        t = self._t
+        if toks[k - 1] in t.org_suffixes:
+            return False
+        return any(
+            tok in t.org_words or tok in t.loc_prefixes or tok in t.loc_suffixes
+            for tok in toks[i:k]
+        )
+
+    def _starts_known(self, toks: list[str], k: int, n: int) -> bool:
+        """Return True if a title or a country word starts at token *k* (a new chunk)."""
+        tok = toks[k]
+        if tok in self._t.org_words or tok in self._t.loc_suffixes:
+            return False
+        kind = self._known(tok)[0]
+        return kind in (_TITLE, _HONORIFIC) or (kind in (_COUNTRY, _DEMONYM) and k + 1 < n)
+
+    def _classify(
+        self, chunk: list[str], kind: int, role: str | None, honorific: bool
+    ) -> int | None:
+        """Type an unknown chunk (or a place followed by cue words)."""
+        t = self._t
+        last = chunk[-1]
+        if any(tok in t.org_words for tok in chunk) or last in t.org_suffixes:
+            if not (len(chunk) == 1 and chunk[0] in t.not_entities):
+                return _ORG
+            return None
+        if kind == _LOC:
+            return _LOC
+        if len(chunk) > 1 and (last in t.loc_suffixes or chunk[0] in t.loc_prefixes):
+            return _LOC
+        if role is not None or honorific:
+            return _PERSON
+        if len(chunk) == 1:
+            tok = chunk[0]
+            if tok in t.not_entities or tok.lower() in t.function_words:
+                return None
+            if "-" in tok and tok.rpartition("-")[2] in t.compound_suffixes:
+                return None
+            return _SINGLE
+        if all(tok.isupper() for tok in chunk) and len(chunk) > 3:
+            return None
+        return _PERSON
+
+    # -- one article ----------------------------------------------------------------------
+
+    def tag(self, title: str, body: str, countries: list[Country]) -> list[Entity]:
+        """Return the entities of one article, most mentioned first."""
+        cue_lists: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}
+        for country in countries:
+            for ev in country["evidence"]:
+                cue_lists[ev["field"]].append((ev["end"], ev["start"], country["code"]))
+        mentions: list[_Mention] = []
+        deferred: list[tuple[FieldName, str, int, int]] = []
+        acronyms: dict[str, str] = {}
+        if body:
+            self._scan("body", body, mentions, deferred, acronyms, cue_lists["body"], False)
+        if title:
+            headline = _is_headline(title)
+            self._scan("title", title, mentions, deferred, acronyms, cue_lists["title"], headline)
+        return self._merge(title, body, mentions, deferred, acronyms, cue_lists)
+
+    def _entry(self, run: str) -> _Entry:
+        """Return the cached reading of a regex run: per piece (start, end, info)."""
+        hit = self._run_cache.get(run)
+        if hit is not None:
+            return hit
+        if "." in run or "'" in run or "’" in run or run[-1] == "-":
+            pieces = self._pieces(run)
+        else:
+            pieces = ((0, len(run)),)
+        out: list[tuple[int, int, _RunInfo]] = []
+        for ps, pe in pieces:
+            info = self._analyse(run[ps:pe])
+            if info[1] != _EMPTY or info[2] != _EMPTY:
+                out.append((ps, pe, info))
+        entry = tuple(out)
+        if len(self._run_cache) >= _CACHE_LIMIT:
+            self._run_cache.clear()
+        self._run_cache[run] = entry
+        return entry
+
+    def _scan(
+        self,
+        field: FieldName,
+        text: str,
+        out: list[_Mention],
+        deferred: list[tuple[FieldName, str, int, int]],
+        acronyms: dict[str, str],
+        cues: list[tuple[int, int, str]],
+        headline: bool,
+    ) -> None:
+        """Find and analyse every capitalised run of one field."""
+        if headline or _LOUD_HINT.search(text):
+            self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
+            return
+        entry_of = self._entry
+        for match in _RUN.finditer(text):
+            entry = entry_of(match.group())
+            if entry:
+                s = match.start()
+                for ps, pe, info in entry:
+                    self._emit(field, text, s + ps, s + pe, info, out, acronyms, cues)
+
+    def _scan_loud(
+        self,
+        field: FieldName,
+        text: str,
+        out: list[_Mention],
+        deferred: list[tuple[FieldName, str, int, int]],
+        acronyms: dict[str, str],
+        cues: list[tuple[int, int, str]],
+        headline: bool,
+    ) -> None:
+        """Scan a field that may hold capitals-only text: such runs are read last."""
+        runs: list[tuple[int, int, str]] = []
+        for match in _RUN.finditer(text):
+            run = match.group()
+            s = match.start()
+            if "." in run or "'" in run or "’" in run or run[-1] == "-":
+                runs.extend((s + ps, s + pe, run[ps:pe]) for ps, pe in self._pieces(run))
+            else:
+                runs.append((s, match.end(), run))
+        loud = [True] * len(runs) if headline else _shouting(text, runs)
+        for (s, e, run), is_loud in zip(runs, loud, strict=True):
+            if is_loud:
+                deferred.append((field, run, s, e))
+            else:
+                self._emit(field, text, s, e, self._analyse(run), out, acronyms, cues)
+
+    def _emit(
+        self,
+        field: FieldName,
+        text: str,
+        s: int,
+        e: int,
+        info: _RunInfo,
+        out: list[_Mention],
+        acronyms: dict[str, str],
+        cues: list[tuple[int, int, str]],
+    ) -> None:
+        """Turn one analysed run at text[s:e] into mentions (and a country cue)."""
+        depends, plain, initial = info
+        segs, tail = initial if depends and _sentence_initial(text, s) else plain
+        if tail is not None:
+            cues.append((e, s, tail))
+        for rs, re_, kind, canonical, country, strength, role in segs:
+            start, end = s + rs, s + re_
+            surface = text[start:end]
+            m = _Mention(field, start, end, surface, kind, canonical, country, strength, role)
+            out.append(m)
+            if end == e and kind != _LOC and text.startswith(("(", " ("), e):
+                pm = _PAREN_ACRONYM.match(text, e)
+                if pm is not None and pm.group(1) != surface:
+                    acr = pm.group(1)
+                    if acr[0] == surface[0] or acr.isupper():
+                        acronyms[acr] = surface
+                        m.kind = _ORG
+
+    # -- the article-level merge -------------------------------------------------------------
+
+    def _merge(
+        self,
+        title: str,
+        body: str,
+        mentions: list[_Mention],
+        deferred: list[tuple[FieldName, str, int, int]],
+        acronyms: dict[str, str],
+        cue_lists: dict[str, list[tuple[int, int, str]]],
+    ) -> list[Entity]:
+        """Resolve lone tokens, acronyms and headlines; attribute countries; group."""
+        t = self._t
+        texts = {"title": title, "body": body}
+        # Full names by their last and first part; organisations by their initials.
+        by_part: dict[str, str] = {}
+        initials: dict[str, str] = {}
+        known_singles: dict[str, tuple[int, str]] = {}
+        for m in mentions:
+            kind, canonical = m.kind, m.canonical
+            if " " not in canonical:
+                if kind in (_ORG, _LOC):
+                    known_singles.setdefault(m.surface, (kind, canonical))
+                continue
+            if kind == _PERSON:
+                parts = [p for p in canonical.split(" ") if p not in _PARTICLES]
+                for part in (parts[-1], parts[0]) if parts else ():
+                    if len(part) > 1 and not part.endswith("."):
+                        by_part.setdefault(part, canonical)
+            elif kind == _ORG:
+                words = [w for w in canonical.split(" ") if w not in _CONNECTOR_WORDS]
+                if len(words) > 1:
+                    initials.setdefault("".join(w[0] for w in words), canonical)
+        if acronyms:
+            by_surface = {m.surface: m.canonical for m in mentions}
+            for acr, surface in acronyms.items():
+                if surface in by_surface:
+                    initials[acr] = by_surface[surface]
+        # Resolve lone tokens and person parts; guesses agree across the article.
+        kept: list[_Mention] = []
+        guessed: list[_Mention] = []
+        votes: dict[str, int] = {}
+        for m in mentions:
+            surface = m.surface
+            kind = m.kind
+            if kind == _SINGLE:
+                if surface in by_part:
+                    m.kind, m.canonical = _PERSON, by_part[surface]
+                elif surface in initials:
+                    m.kind, m.canonical = _ORG, initials[surface]
+                elif surface in known_singles:
+                    m.kind, m.canonical = known_singles[surface]
+                else:
+                    guess, strong = self._guess_single(texts[m.field], m)
+                    if guess is None:
+                        continue
+                    m.kind = guess
+                    guessed.append(m)
+                    if strong:
+                        votes.setdefault(surface, guess)
+            elif kind == _PERSON:
+                if " " not in surface and surface in by_part:
+                    m.canonical = by_part[surface]
+            elif kind == _ORG and surface in initials:
+                m.canonical = initials[surface]
+            kept.append(m)
+        for m in guessed:
+            vote = votes.get(m.surface)
+            if vote is not None:
+                m.kind = vote
+        # Headlines: read only against what the article and the tables know.
+        if deferred:
+            kept.extend(self._read_loud(deferred, kept, texts))
+        # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
+        org_ends: dict[tuple[str, int], _Mention] = {}
+        for m in kept:
+            if m.country and (m.kind == _ORG or m.kind == _LOC):
+                cue_lists[m.field].append((m.end, m.start, m.country))
+            if m.kind == _ORG:
+                org_ends[(m.field, m.end)] = m
+        for field_cues in cue_lists.values():
+            field_cues.sort()
+        for m in kept:
+            if m.cstrength >= _C_ADJACENT and (m.kind != _PERSON or m.role is not None):
+                continue
+            text = texts[m.field]
+            code, strength, role = _attribute(text, m, cue_lists[m.field], t, org_ends)
+            if code is not None and strength > m.cstrength:
+                m.country, m.cstrength = code, strength
+            if role is not None and m.role is None and m.kind == _PERSON:
+                m.role = role
+        return _group(kept)
+
+    def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
+        """Type a lone capitalised token nothing else explains (or drop it).
+
+        An all-capital token is read as a place when title-cased ("LONDON"),
+        else as an acronym (an organisation) unless it is a known abbreviation
+        ("GDP", "CEO"). A mixed-case token is a person after a role noun or
+        when it is a known surname, a place after "in", "at", "from"...,
+        else an organisation (a company, team or party name) unless it is a
+        common English word or a given name. Returns (kind or None, whether
+        the context made the call; such calls win for the same word elsewhere
+        in the article).
+        """
+        t = self._t
+        tok = m.surface
+        if tok.isupper():
+            kind, _canonical, code = self._known(_title_case(tok))
+            if kind == _LOC:
+                m.country, m.cstrength = code, _C_TABLE
+                return _LOC, True
+            if kind >= 0:
+                return None, False
+            if 1 < len(tok) <= 6 and tok not in t.acronym_stop and tok.isalpha():
+                return _ORG, False
+            return None, False
+        if m.role is not None:
+            return _PERSON, True
+        prev = _previous_word(text, m.start)
+        if prev in t.roles or prev in t.honorifics:
+            return _PERSON, True
+        common = tok.lower() in t.common
+        if tok in t.surnames and not common:
+            return _PERSON, False
+        if prev in t.place_prepositions:
+            return _LOC, True
+        if common or tok in t.first_names or not tok.isalpha():
+            return None, False
+        return _ORG, False
+
+    def _read_loud(
+        self,
+        deferred: list[tuple[FieldName, str, int, int]],
+        kept: list[_Mention],
+        texts: dict[str, str],
+    ) -> list[_Mention]:
+        """Tag headline runs (all capitals or title case) from known names only."""
+        known: dict[str, _Mention] = {}
+        for m in kept:
+            known.setdefault(m.surface.lower(), m)
+            if m.kind == _PERSON and " " in m.canonical:
+                parts = m.canonical.split(" ")
+                known.setdefault(parts[-1].lower(), m)
+        out: list[_Mention] = []
+        for field, run, s, _e in deferred:
+            toks = run.split(" ")
+            offs: list[int] = []
+            pos = 0
+            for tok in toks:
+                offs.append(pos)
+                pos += len(tok) + 1
+            i, n = 0, len(toks)
+            while i < n:
+                for j in range(min(n, i + 4), i, -1):
+                    rs, re_ = offs[i], offs[j - 1] + len(toks[j - 1])
+                    surface = run[rs:re_]
+                    if surface.endswith(_POSSESSIVE):
+                        re_ -= 2
+                        surface = surface[:-2]
+                    low = surface.lower()
+                    src = known.get(low)
+                    kind, canonical, code = -1, "", None
+                    if src is not None:
+                        kind, canonical, code = src.kind, src.canonical, src.country
+                    else:
+                        cased = _title_case(surface)
+                        if cased.lower() in self._t.common and j - i == 1:
+                            continue
+                        kind, canonical, code = self._known(cased)
+                        if kind in (_COUNTRY, _DEMONYM, _TITLE, _HONORIFIC, _NOT):
+                            i = j - 1
+                            break
+                        if kind not in (_ORG, _LOC, _PERSON):
+                            continue
+                        canonical = canonical or cased
+                    out.append(
+                        _Mention(
+                            field,
+                            s + rs,
+                            s + re_,
+                            texts[field][s + rs : s + re_],
+                            kind,
+                            canonical,
+                            code,
+                            _C_TABLE if code else 0,
+                            None,
+                            shout=True,
+                        )
+                    )
+                    i = j - 1
+                    break
+                i += 1
+        return out
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _title_case(surface: str) -> str:
+    """Return "LONDON" as "London", keeping the length (no case folding surprises)."""
+    out = " ".join(w[:1] + w[1:].lower() for w in surface.split(" "))
+    return out if len(out) == len(surface) else surface
+
+
+def _is_headline(title: str) -> bool:
+    """Return True if *title* is written in capitals or Title Case."""
+    words = [w for w in title.split() if len(w) > 3 and w[0].isalpha()]
+    if len(words) < 2:
+        return False
+    capital = sum(1 for w in words if w[0].isupper())
+    return capital >= 0.75 * len(words)
+
+
+def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
+    """Mark runs that belong to text written in capitals (a CoNLL-style headline)."""
+    n = len(runs)
+    loud = [False] * n
+    any_loud = False
+    for k, (_s, _e, run) in enumerate(runs):
+        if run.isupper() and " " in run and sum(c.isalpha() for c in run) >= 7:
+            loud[k] = True
+            any_loud = True
+    if not any_loud:
+        return loud
+    # Single capital words next to a loud run, with no lower-case letter between, are loud.
+    for k in range(n):
+        if loud[k] or not runs[k][2].isupper():
+            continue
+        s, e, _run = runs[k]
+        before = k > 0 and loud[k - 1] and not _HAS_LOWER.search(text, runs[k - 1][1], s)
+        after = k + 1 < n and loud[k + 1] and not _HAS_LOWER.search(text, e, runs[k + 1][0])
+        loud[k] = bool(before or after)
+    for k in range(n - 2, -1, -1):
+        if (
+            not loud[k]
+            and loud[k + 1]
+            and runs[k][2].isupper()
+            and not _HAS_LOWER.search(text, runs[k][1], runs[k + 1][0])
+        ):
+            loud[k] = True
+    return loud
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    """Return True if the token at *start* opens a sentence, a line, a quote or a list item."""
+    i = start - 1
+    while i >= 0 and (text[i] == " " or text[i] == "\t" or text[i] in _QUOTES_OPEN):
+        i -= 1
+    if i < 0:
+        return True
+    ch = text[i]
+    if ch in ".!?\n:;-–—•*":
+        return True
+    return ch in "\"'”’)]" and i > 0 and text[i - 1] in ".!?"
+
+
+def _previous_word(text: str, start: int) -> str:
+    """Return the lower-case word right before *start* (skipping a comma)."""
+    window = text[max(0, start - 40) : start].rstrip(" ,\t")
+    k = len(window)
+    while k > 0 and (window[k - 1].isalpha() or window[k - 1] in "-."):
+        k -= 1
+    return window[k:].lower()
+
+
+def _attribute(
+    text: str,
+    m: _Mention,
+    cues: list[tuple[int, int, str]],
+    t: _Tables,
+    org_ends: dict[tuple[str, int], _Mention],
+) -> tuple[str | None, int, str | None]:
+    """Find a country (and, for a person, a role) for *m* from the cues before it.
+
+    A cue separated from the mention only by a few lower-case descriptive words
+    ("Russian foreign ministry official Maria Zakharova", "US think tank,
+    Institute ...") is adjacent; for people, the nearest cue earlier in the same
+    sentence is a weaker fallback.
+    """
+    k = bisect_right(cues, (m.start, m.start, "~")) - 1
+    role: str | None = None
+    if m.kind == _PERSON and m.role is None:
+        role = _role_before(text, m.start, t)
+    if k < 0:
+        return None, 0, role
+    end, _start, code = cues[k]
+    gap = text[end : m.start]
+    if _adjacent_gap(gap):
+        if role is not None:
+            org = org_ends.get((m.field, end))
+            if org is not None:
+                role = f"{_org_core(org, text)} {role}"
+        return code, _C_ADJACENT, role
+    if m.kind == _PERSON and m.start - end <= 200 and not _SENTENCE_END_IN.search(gap):
+        return code, _C_SENTENCE, role
+    return None, 0, role
+
+
+def _adjacent_gap(gap: str) -> bool:
+    """Return True if *gap* holds at most four lower-case descriptive words (and a comma)."""
+    if len(gap) > 50 or not _LOWER_GAP.fullmatch(gap):
+        return False
+    words = gap.replace(",", " ").split()
+    if words and words[0] in _POSSESSIVE_WORDS:
+        words = words[1:]
+    stop = _tables().gap_stopwords
+    return len(words) <= 4 and not any(w in stop for w in words)
+
+
+_POSSESSIVE_WORDS: Final = frozenset(("'s", "’s"))
+
+
+def _org_core(org: _Mention, text: str) -> str:
+    """Return an organisation's name without a leading demonym ("Foreign Ministry")."""
+    surface = text[org.start : org.end]
+    if org.canonical != surface:
+        return surface
+    words = surface.split(" ")
+    tables = _tables()
+    k = 0
+    while k < len(words) - 1 and words[k] not in tables.org_words and k < 2:
+        k += 1
+    return " ".join(words[k:]) if k and words[k] in tables.org_words else surface
+
+
+def _role_before(text: str, start: int, t: _Tables) -> str | None:
+    """Return the lower-case role phrase right before a name ("foreign ministry official")."""
+    window = text[max(0, start - 60) : start].rstrip(" ,")
+    words = window.split(" ")
+    if not words or words[-1] not in t.roles:
+        return None
+    k = len(words) - 1
+    while k > 0 and words[k - 1] in t.role_modifiers and len(words) - k < 4:
+        k -= 1
+    return " ".join(words[k:])
+
+
+def _group(mentions: Iterable[_Mention]) -> list[Entity]:
+    """Group mentions into entities by (type, canonical), in reading order."""
+    order = sorted(mentions, key=lambda m: (m.field != "title", m.start))
+    groups: dict[tuple[int, str], list[_Mention]] = {}
+    for m in order:
+        if m.kind in _TYPE_NAMES:
+            groups.setdefault((m.kind, m.canonical), []).append(m)
+    entities: list[Entity] = []
+    for (kind, canonical), ms in groups.items():
+        best = ms[0]
+        role: str | None = None
+        seen: set[tuple[str, int, int]] = set()
+        mention_list: list[Mention] = []
+        for m in ms:
+            if m.cstrength > best.cstrength:
+                best = m
+            if role is None and m.role:
+                role = m.role
+            key = (m.field, m.start, m.end)
+            if key not in seen:
+                seen.add(key)
+                mention_list.append(Mention(field=m.field, start=m.start, end=m.end))
+        entities.append(
+            Entity(
+                text=ms[0].surface,
+                canonical=canonical,
+                type=_TYPE_NAMES[kind],
+                country=best.country if best.cstrength else None,
+                role=role,
+                mentions=mention_list,
+            )
+        )
+    entities.sort(key=lambda e: -len(e["mentions"]))
+    return entities
+
+
+# -- backends ----------------------------------------------------------------------------
+
+_backends: dict[tuple[str, str], EntityTaggerProtocol] = {}
+_backends_lock = threading.Lock()
+
+
+def get_entity_tagger(
+    backend: str = "builtin", spacy_model: str = "en_core_web_sm"
+) -> EntityTaggerProtocol:
+    """Return the entity tagger for *backend* ("builtin" or "spacy"), cached per process.
+
+    The spaCy backend is optional (``pip install brinkwatch[spacy]``) and imports
+    spaCy only when asked for; a missing package or model raises
+    :class:`~pipeline.errors.BrinkwatchError`.
+    """
+    if backend == "builtin":
+        return EntityTagger.default()
+    if backend != "spacy":
+        raise BrinkwatchError(f"unknown entity backend {backend!r} (use 'builtin' or 'spacy')")
+    key = (backend, spacy_model)
+    tagger = _backends.get(key)
+    if tagger is None:
+        with _backends_lock:
+            tagger = _backends.get(key)
+            if tagger is None:
+                from pipeline.tagging.entities_spacy import SpacyEntityTagger
+
+                tagger = SpacyEntityTagger(spacy_model)
+                _backends[key] = tagger
+    return tagger
