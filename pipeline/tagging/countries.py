@@ -38,6 +38,9 @@ How a country can be named (``Evidence.via``):
 ``leader``
     a head of state or government or a foreign minister (``leaders.json``,
     with an ``as_of`` date).
+``exchange``
+    the exchange suffix of a Reuters Instrument Code in a company ticker
+    ("<MMWG.F>" Frankfurt, "(7203.T)" Tokyo): the listing exchange's country.
 ``currency``
     a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
     and "marks" only right after an amount: "500 billion won").
@@ -73,6 +76,7 @@ names a country only in passing yields an empty list.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Iterable
@@ -87,15 +91,15 @@ from pipeline.tagging.types import Country, Evidence, FieldName
 
 __all__ = [
     "DEFAULT_MIN_SALIENCE",
+    "FEATURES",
     "POSITION_WEIGHTS",
-    "SATURATION",
-    "SHARE",
+    "VIAS",
     "VIA_WEIGHTS",
     "CountryTagger",
 ]
 
 #: Countries whose salience is below this are not reported (routing threshold).
-DEFAULT_MIN_SALIENCE: float = 0.2
+DEFAULT_MIN_SALIENCE: float = 0.35
 
 #: How much one mention counts, by the way it names the country.
 VIA_WEIGHTS: Final[dict[str, float]] = {
@@ -108,15 +112,50 @@ VIA_WEIGHTS: Final[dict[str, float]] = {
     "city": 0.6,
     "demonym": 0.5,
     "currency": 0.4,
+    "exchange": 0.8,
 }
 
 #: How much one mention counts, by where it is.
 POSITION_WEIGHTS: Final[dict[str, float]] = {"title": 3.0, "lead": 2.0, "body": 1.0}
 
-#: Weight of the relative part of salience (share of the top score).
-SHARE: Final[float] = 0.75
-#: Score at which the absolute part of salience saturates.
-SATURATION: Final[float] = 6.0
+_ZONE_WEIGHTS: Final[tuple[float, float, float]] = (
+    POSITION_WEIGHTS["title"],
+    POSITION_WEIGHTS["lead"],
+    POSITION_WEIGHTS["body"],
+)
+
+#: The ways of naming a country, in the order of their count features.
+VIAS: Final[tuple[str, ...]] = (
+    "name",
+    "alias",
+    "demonym",
+    "capital",
+    "city",
+    "subdivision",
+    "institution",
+    "leader",
+    "currency",
+    "exchange",
+)
+_VIA_INDEX: Final[dict[str, int]] = {via: 2 + i for i, via in enumerate(VIAS)}
+_ZONE_AT: Final[int] = 2 + len(VIAS)
+_ZEROS: Final[tuple[float, ...]] = (0.0,) * (len(VIAS) + 3)
+
+#: The salience model's inputs for one country of one article, in order.
+FEATURES: Final[tuple[str, ...]] = (
+    "bias",
+    "log1p(score)",
+    "score / top score",
+    "is top",
+    "log(countries named)",
+    "first mention position (0 title, else offset / body length)",
+    "share of all mentions",
+    "1 / (1 + rank)",
+    *(f"log1p({via} mentions)" for via in VIAS),
+    "log1p(title mentions)",
+    "log1p(lead mentions)",
+    "log1p(body mentions)",
+)
 
 # Order in which readings of the same surface are preferred.
 _PRIORITY: Final[dict[str, int]] = {
@@ -143,6 +182,7 @@ _DATA_FILES = (
     "subdivisions.json",
     "places_extra.json",
     "context.json",
+    "salience.json",
 )
 
 # Case modes.
@@ -187,6 +227,8 @@ _ABBREVIATIONS = _wordset(
     "adm sgt"
 )
 _WORD = re.compile(r"[^\W_][\w'’.&-]*")
+# A Reuters Instrument Code with an exchange suffix: "<MMWG.F>", "(7203.T)".
+_RIC = re.compile(r"[<(]([A-Z0-9][A-Z0-9&'-]{0,9}\.([A-Z]{1,3}))[>)]")
 
 
 _AMOUNT_WORDS = frozenset(
@@ -351,6 +393,8 @@ class CountryTagger:
         self._followers: frozenset[str] = meta["followers"]
         self._us_followers: frozenset[str] = meta["us_followers"]
         self._us_preceders: tuple[str, ...] = meta["us_preceders"]
+        self._ric: dict[str, str] = meta["ric"]
+        self._weights: tuple[float, ...] = meta["weights"]
         folded: dict[str, list[_Entry]] = {}
         self._lookup_exact: dict[str, tuple[str, str] | None] = {}
         for surface, entries in builder.surfaces.items():
@@ -402,6 +446,10 @@ class CountryTagger:
             "followers": frozenset(ctx["country_followers"]),
             "us_followers": frozenset(ctx["us_state_followers"]),
             "us_preceders": tuple(ctx["us_state_preceders"]),
+            "weights": _salience_weights(data["salience.json"]),
+            "ric": {
+                k: v for k, v in data["institutions.json"]["ric_suffixes"].items() if v in display
+            },
             "data_version": f"countries/{versions[-1]}+leaders/{data['leaders.json']['as_of']}",
         }
         return cls(builder, scale=gazetteer_scale, meta=meta)
@@ -430,17 +478,55 @@ class CountryTagger:
         are left out, the focus included.
         """
         threshold = DEFAULT_MIN_SALIENCE if min_salience is None else min_salience
-        scores: dict[str, float] = {}
+        features, evidence = self._features(title, body)
+        if not features:
+            return []
+        weights = self._weights
+        scored: list[tuple[float, str]] = []
+        for code, x in features.items():
+            z = sum(w * v for w, v in zip(weights, x, strict=True))
+            scored.append((1.0 / (1.0 + math.exp(-z)), code))
+        # Stable sort: ties keep the order in which the countries were first named.
+        scored.sort(key=lambda sc: -sc[0])
+        out: list[Country] = []
+        for salience, code in scored:
+            if salience < threshold:
+                break
+            alpha3, name = self._names[code]
+            out.append(
+                {
+                    "code": code,
+                    "alpha3": alpha3,
+                    "name": name,
+                    "mentions": len(evidence[code]),
+                    "salience": round(salience, 4),
+                    "focus": not out,
+                    "evidence": evidence[code],
+                }
+            )
+        return out
+
+    def _features(
+        self, title: str, body: str
+    ) -> tuple[dict[str, list[float]], dict[str, list[Evidence]]]:
+        """Return the salience features (see :data:`FEATURES`) and evidence per country."""
+        stats: dict[str, list[float]] = {}
         evidence: dict[str, list[Evidence]] = {}
         via_w = VIA_WEIGHTS
-        for field, text, zone, zone_end, after in self._fields(title, body):
+        zone_w = _ZONE_WEIGHTS
+        via_i = _VIA_INDEX
+        for field, text, zone_end in self._fields(title, body):
+            in_title = field == "title"
+            size = len(text)
             for start, end, code, via in self._mentions(text):
-                weight = via_w[via] * (zone if start < zone_end else after)
-                if code in scores:
-                    scores[code] += weight
-                else:
-                    scores[code] = weight
+                zone = 0 if in_title else (1 if start < zone_end else 2)
+                st = stats.get(code)
+                if st is None:
+                    st = stats[code] = [0.0, 0.0 if in_title else start / size, *_ZEROS]
                     evidence[code] = []
+                st[0] += via_w[via] * zone_w[zone]
+                st[via_i[via]] += 1.0
+                st[_ZONE_AT + zone] += 1.0
                 evidence[code].append(
                     {
                         "field": field,
@@ -450,42 +536,40 @@ class CountryTagger:
                         "via": via,
                     }
                 )
-        if not scores:
-            return []
-        # Python's sort is stable and dicts keep insertion order: ties go to the first named.
-        ordered = sorted(scores.items(), key=lambda kv: -kv[1])
-        top = ordered[0][1]
-        out: list[Country] = []
-        for code, score in ordered:
-            salience = round(SHARE * score / top + (1.0 - SHARE) * min(1.0, score / SATURATION), 4)
-            if salience < threshold:
-                continue
-            alpha3, name = self._names[code]
-            out.append(
-                {
-                    "code": code,
-                    "alpha3": alpha3,
-                    "name": name,
-                    "mentions": len(evidence[code]),
-                    "salience": salience,
-                    "focus": not out,
-                    "evidence": evidence[code],
-                }
-            )
-        return out
+        if not stats:
+            return {}, evidence
+        ranked = sorted(stats, key=lambda c: -stats[c][0])
+        top = stats[ranked[0]][0]
+        log_n = math.log(len(ranked))
+        total = sum(len(ev) for ev in evidence.values())
+        log1p = math.log1p
+        features: dict[str, list[float]] = {}
+        for rank, code in enumerate(ranked):
+            st = stats[code]
+            score = st[0]
+            features[code] = [
+                1.0,
+                log1p(score),
+                score / top,
+                1.0 if rank == 0 else 0.0,
+                log_n,
+                st[1],
+                len(evidence[code]) / total,
+                1.0 / (1 + rank),
+                *[log1p(c) for c in st[2:]],
+            ]
+        return features, evidence
 
     # -- matching ---------------------------------------------------------------------
 
     @staticmethod
-    def _fields(title: str, body: str) -> list[tuple[FieldName, str, float, int, float]]:
-        """Return (field, text, weight before zone_end, zone_end, weight after) per field."""
-        out: list[tuple[FieldName, str, float, int, float]] = []
+    def _fields(title: str, body: str) -> list[tuple[FieldName, str, int]]:
+        """Return (field, text, end of its first zone) for each non-empty field."""
+        out: list[tuple[FieldName, str, int]] = []
         if title:
-            w = POSITION_WEIGHTS["title"]
-            out.append(("title", title, w, len(title), w))
+            out.append(("title", title, len(title)))
         if body:
-            lead_end = _lead_end(body)
-            out.append(("body", body, POSITION_WEIGHTS["lead"], lead_end, POSITION_WEIGHTS["body"]))
+            out.append(("body", body, _lead_end(body)))
         return out
 
     def _hits(self, text: str) -> list[_Hit]:
@@ -533,7 +617,11 @@ class CountryTagger:
                         continue
                     if flags & _F_AMOUNT and not _after_amount(text, start):
                         continue
-                    if flags & _F_US_STATE and code != "US" and self._us_state(text, start, end):
+                    if (
+                        flags & _F_US_STATE
+                        and code != "US"
+                        and (self._us_state(text, start, end) or _us_context(hits))
+                    ):
                         continue
                     if flags & _F_PERSON:
                         if titleish is None:
@@ -550,6 +638,12 @@ class CountryTagger:
                         end += 1
                 out.append((start, end, code, entry.via))
                 break
+        if "." in text and (">" in text or ")" in text):
+            ric = self._ric
+            for m in _RIC.finditer(text):
+                code = ric.get(m.group(2))
+                if code is not None:
+                    out.append((m.start(1), m.end(1), code, "exchange"))
         return out
 
     def _us_state(self, text: str, start: int, end: int) -> bool:
@@ -594,6 +688,22 @@ def _lead_end(body: str) -> int:
                 continue
         return m.end()
     return len(body)
+
+
+def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
+    """Return the salience model's weights, checking they match :data:`FEATURES`."""
+    if tuple(model["features"]) != FEATURES:
+        raise ValueError("salience.json does not describe this tagger's features")
+    return tuple(float(w) for w in model["weights"])
+
+
+def _us_context(hits: list[_Hit]) -> bool:
+    """Return True if the field names a US state or city (so "Georgia" is the state)."""
+    for _, _, entries in hits:
+        e = entries[0]
+        if e.code == "US" and e.via in ("subdivision", "city") and not e.flags & _F_US_STATE:
+            return True
+    return False
 
 
 def _after_amount(text: str, start: int) -> bool:

