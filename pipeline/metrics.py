@@ -217,6 +217,8 @@ class Metrics:
             registry=reg,
         )
 
+        self._country_children: dict[str, tuple[Counter, Counter]] = {}
+
         # Create every bounded label combination now: the series exist (at 0)
         # from the first scrape, so rate() and the dashboards show zeros.
         for reason in DEADLETTER_REASONS:
@@ -237,9 +239,16 @@ class Metrics:
         if not math.isfinite(score) or score < 0:
             raise ValueError(f"escalation score must be finite and >= 0, got {score!r}")
         self.escalation_score.observe(score)
+        children = self._country_children
         for label in {country_label(code) for code in countries}:
-            self.country_articles.labels(country=label).inc()
-            self.country_escalation.labels(country=label).inc(score)
+            pair = children.get(label)
+            if pair is None:  # at most one per ISO code plus "other": bounded
+                pair = children[label] = (
+                    self.country_articles.labels(country=label),
+                    self.country_escalation.labels(country=label),
+                )
+            pair[0].inc()
+            pair[1].inc(score)
 
     def set_build_info(self, **versions: str) -> None:
         """Publish ``brinkwatch_build_info`` with one label per keyword (e.g. ``version``)."""

@@ -302,8 +302,10 @@ def _fmt_seconds(value: float | None) -> str:
         return "—"
     if value < 1e-3:
         return f"{value * 1e6:.0f} µs"
-    if value < 1:
+    if value < 0.1:
         return f"{value * 1e3:.1f} ms"
+    if value < 1:
+        return f"{value * 1e3:.0f} ms"
     return f"{value:.2f} s"
 
 
@@ -321,13 +323,13 @@ def _short_time(iso: str) -> str:
 
 def _throughput(state: TopState) -> Panel:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(justify="right", no_wrap=True)
-    table.add_column(justify="right", style="dim", no_wrap=True)
+    table.add_column(style="bold", no_wrap=True, min_width=12)
+    table.add_column(justify="right", no_wrap=True, min_width=8)
+    table.add_column(justify="right", style="dim", no_wrap=True, overflow="ellipsis")
     table.add_row("in", _fmt_rate(state.in_rate), f"{state.received_total:,.0f} total")
     table.add_row("enriched", _fmt_rate(state.out_rate), f"{state.enriched_total:,.0f} total")
     table.add_row(
-        "dead-lettered", _fmt_rate(state.deadletter_rate), f"{state.deadlettered_total:,.0f} total"
+        "dead letters", _fmt_rate(state.deadletter_rate), f"{state.deadlettered_total:,.0f} total"
     )
     table.add_row(
         "duplicates", _fmt_rate(state.dedup_rate), f"{state.deduplicated_total:,.0f} total"
@@ -335,16 +337,16 @@ def _throughput(state: TopState) -> Panel:
     table.add_row("alerts", _fmt_rate(state.alert_rate), f"{state.alerts_total:,.0f} total")
     table.add_row("latency p50", _fmt_seconds(state.latency_p50), "end to end")
     table.add_row("latency p99", _fmt_seconds(state.latency_p99), "end to end")
-    table.add_row("tag p99", _fmt_seconds(state.tag_p99), "tagging stage")
+    table.add_row("tag p99", _fmt_seconds(state.tag_p99), "tag stage")
     ready = "—" if state.workers_ready is None else f"{state.workers_ready:.0f}"
     table.add_row("ready", ready, "workers")
     return Panel(table, title="throughput", border_style="cyan")
 
 
 def _lag_and_deadletters(state: TopState) -> Panel:
-    table = Table(box=None, padding=(0, 1), show_edge=False)
-    table.add_column("topic/partition", no_wrap=True, overflow="ellipsis")
-    table.add_column("lag", justify="right", no_wrap=True)
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    table.add_column("topic/partition", ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("lag", justify="right", no_wrap=True, min_width=7)
     lag = sorted(state.lag.items(), key=lambda item: (-item[1], item[0]))
     for (topic, partition), value in lag[:6]:
         table.add_row(f"{topic}/{partition}", f"{value:,.0f}")
