@@ -1,0 +1,825 @@
+"""Escalation signals: CAMEO-aligned conflict phrases, their modality and actors.
+
+The lexicon (``data/escalation/lexicon.json``, versioned) groups conflict
+phrases into categories aligned with CAMEO root codes 09-20 (investigate,
+demand, disapprove, reject, warn/threaten/ultimatum, protest/strike, force
+posture and mobilisation, reduce relations and sanctions, coerce, seize,
+annex/occupy, assault, fight, air strikes, shelling, mass violence) plus arms
+transfers and foreign military personnel (CAMEO 072). Each category has a
+Goldstein-like weight (0-10). Phrases are written in a compact notation
+(``{a,b}`` alternatives, ``word~`` verb forms, ``word*`` prefixes, ``...``
+gaps; see the file's ``notation``) and expanded once per process into an
+Aho-Corasick automaton (with the context words). Tagging runs it once over
+each lower-cased, punctuation-normalised field; all Python-level work is per
+hit. Modality cues and clause-break words live in a second automaton that is
+run only over the sentences that hold a signal.
+
+Matching is by phrase, not bag of words: "military" alone is nothing,
+"troops massed on the border" is force posture, and "warned against arming
+Ukraine" is a warning, not an arms transfer. Overlapping matches are resolved
+leftmost-longest, and ``suppress`` phrases ("fight against corruption",
+"heart attack", "rejected accusations") win and yield no signal.
+
+Modality, per signal, comes from the cues of its sentence that govern it: a
+cue counts only within its window (in words, before or after the phrase) and,
+for clause-scoped cues, with no clause break (``, ; : ( )``, "but",
+"while"...) in between. The strongest governing cue wins (negated >
+hypothetical > hedged > unconfirmed > reported); none means ``asserted``.
+
+``asserted``      no cue: the act is stated as fact
+``reported``      attributed or indirect ("reportedly", "according to"): still asserted
+``unconfirmed``   claims and allegations ("claimed that", "alleged", "unconfirmed")
+``hedged``        possibility or prediction ("could potentially", "may", "foresees")
+``hypothetical``  conditions, intentions, offers, appeals ("threatened to", "if",
+                  "advised X against providing")
+``negated``       negation, denial, stopping ("no concrete reports of", "denied
+                  sending", "ruled out", "called off", "lifted")
+
+``Signal.negated`` is true for every modality but ``asserted`` and
+``reported``: the act is not asserted. A force-posture, arms or personnel
+signal whose sentence speaks of peacekeeping, relief or exercises is dropped
+(that is cooperation, CAMEO 06-08).
+
+Actors are the country codes of the country evidence spans and of entity
+mentions (with a country) in the signal's sentence: the nearest one before
+the phrase (agent), then the nearest one inside or after it (target),
+swapped when "by"/"from" follows the phrase ("attacks from the Russian
+army"), then the others.
+
+Score and level::
+
+    w_eff = weight(category) * factor(modality)  # asserted 1, reported .7, unconfirmed .35,
+                                                 # hedged .35, hypothetical .25, negated 0
+    S     = sum over groups of sum_k w_eff[k] * 0.5**k   # k-th strongest signal of a group
+    score = 100 * (1 - exp(-S / 25))             # saturating, 0..100, rounded to 0.1
+    level = the highest level whose threshold <= score ("none" below "low")
+
+A group is a CAMEO code, except that verbal conflict and reduced relations
+(09-13, 16) form one group, so that criticism and refusals alone stay below
+"high". With :data:`DEFAULT_THRESHOLDS` (4, 20, 55, 80): any one asserted
+signal is ``low``; one material act (weight 6-10) or an ultimatum is
+``elevated``; two or more violent acts of different kinds are ``high``;
+sustained violence across several codes is ``critical``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+import ahocorasick
+
+from pipeline.errors import DataError
+from pipeline.tagging.text import _ends_with_abbreviation
+from pipeline.tagging.types import (
+    LEVELS,
+    Country,
+    Entity,
+    Escalation,
+    FieldName,
+    Level,
+    Signal,
+)
+
+__all__ = [
+    "DATA_PATH",
+    "DEFAULT_THRESHOLDS",
+    "MODALITIES",
+    "EscalationTagger",
+    "Thresholds",
+    "expand_phrase",
+    "level_for",
+]
+
+#: Minimum score for the levels low, elevated, high and critical.
+Thresholds = tuple[float, float, float, float]
+
+#: Calibrated defaults, in terms of S (see the module docstring): "low" at
+#: S >= 1.02 (any one asserted signal, even an attributed investigation, 1.05);
+#: "elevated" at S >= 5.6 (one material act of weight 6-10, an ultimatum, or
+#: several verbal signals); "high" at S >= 20 (e.g. fighting plus killings);
+#: "critical" at S >= 40 (about the top 0.1 % of the Reuters-21578 wire: the
+#: 1987 Gulf war battle reports).
+DEFAULT_THRESHOLDS: Final[Thresholds] = (4.0, 20.0, 55.0, 80.0)
+
+#: The lexicon file.
+DATA_PATH: Final[Path] = Path(__file__).resolve().parent / "data" / "escalation" / "lexicon.json"
+
+#: Signal modalities, from "happened" to "did not happen".
+MODALITIES: Final[tuple[str, ...]] = (
+    "asserted",
+    "reported",
+    "unconfirmed",
+    "hedged",
+    "hypothetical",
+    "negated",
+)
+
+_DEFAULT_GAP = 4
+_SENTENCE_WINDOW = 400  # characters scanned before a signal for cues
+_MAX_ACTOR_GAP = 4  # words between a phrase and "by"/"from" + agent
+
+# Characters that count as spaces when matching: ASCII punctuation and the
+# usual typographic marks. Letters and digits of any script stay.
+_SPACE_CHARS = (
+    "".join(ch for ch in map(chr, range(128)) if not ch.isalnum())
+    + "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+    + ("‘’‚‛“”„‟«»‹›—–―‐‑‒…•·′″")
+)
+_NORMALISE = str.maketrans(dict.fromkeys(_SPACE_CHARS, " "))
+_GAP_BREAKS = ".;:!?()\n"
+_PASSIVE = re.compile(r"\b(?:by|from)\b")
+
+_RISING: Final[tuple[Level, ...]] = LEVELS[1:]
+
+_KIND_PHRASE = 0
+_KIND_CUE = 1
+_KIND_BREAK = 2
+_KIND_CONTEXT = 3
+
+
+def level_for(score: float, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Level:
+    """Return the level of *score*: the highest whose threshold is <= score, else "none"."""
+    level: Level = "none"
+    for name, minimum in zip(_RISING, thresholds, strict=True):
+        if score >= minimum:
+            level = name
+    return level
+
+
+# --------------------------------------------------------------------------- notation
+
+
+def _lower(text: str) -> str:
+    """Lower-case *text*, keeping every offset."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # e.g. "İ" lower-cases to two characters
+        lowered = "".join([ch.lower()[0] for ch in text])
+    return lowered
+
+
+def _normalise(text: str) -> str:
+    """Lower-case *text* and turn punctuation into spaces, keeping every offset."""
+    return _lower(text).translate(_NORMALISE)
+
+
+def _expand_braces(phrase: str) -> list[str]:
+    """Expand ``{a,b,}`` alternatives (which may nest) into every combination."""
+    open_at = phrase.find("{")
+    if open_at < 0:
+        if "}" in phrase:
+            raise ValueError(f"unbalanced '}}' in {phrase!r}")
+        return [phrase]
+    depth = 0
+    cuts = [open_at]
+    for i in range(open_at, len(phrase)):
+        ch = phrase[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                cuts.append(i)
+                break
+        elif ch == "," and depth == 1:
+            cuts.append(i)
+    else:
+        raise ValueError(f"unbalanced '{{' in {phrase!r}")
+    head, tail = phrase[:open_at], phrase[cuts[-1] + 1 :]
+    out: list[str] = []
+    for a, b in itertools.pairwise(cuts):
+        out.extend(_expand_braces(head + phrase[a + 1 : b] + tail))
+    return out
+
+
+def _verb_forms(base: str, irregular: Mapping[str, Sequence[str]]) -> list[str]:
+    """Return the base, -s, -ed and -ing forms of the verb *base*."""
+    if base in irregular:
+        return [base, *irregular[base]]
+    vowels = "aeiou"
+    if base.endswith("y") and len(base) > 1 and base[-2] not in vowels:
+        return [base, base[:-1] + "ies", base[:-1] + "ied", base + "ing"]
+    third = base + "es" if base.endswith(("s", "x", "z", "ch", "sh")) else base + "s"
+    if base.endswith("ie"):
+        return [base, third, base + "d", base[:-2] + "ying"]
+    if base.endswith("e"):
+        gerund = base + "ing" if base.endswith(("ee", "ye", "oe")) else base[:-1] + "ing"
+        return [base, third, base + "d", gerund]
+    return [base, third, base + "ed", base + "ing"]
+
+
+def expand_phrase(phrase: str, irregular: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """Expand one lexicon phrase into the literal word sequences it stands for.
+
+    ``{a,b,}`` gives alternatives, ``word~`` the verb forms of *word*; ``*``
+    and ``...`` are kept as they are (they are matched, not expanded). The
+    result is normalised like the text (lower case, punctuation as spaces,
+    single spaces) and free of duplicates, in a stable order.
+    """
+    irregular = irregular or {}
+    out: dict[str, None] = {}
+    for variant in _expand_braces(phrase):
+        options: list[list[str]] = []
+        for word in variant.split():
+            if word.endswith("~") and len(word) > 1:
+                options.append(_verb_forms(word[:-1], irregular))
+            else:
+                options.append([word])
+        for combo in itertools.product(*options):
+            words: list[str] = []
+            for w in combo:
+                if w.startswith("...") or w == "*":
+                    words.append(w)
+                else:
+                    star = w.endswith("*")
+                    norm = " ".join(_normalise(w.rstrip("*")).split())
+                    if norm:
+                        words.append(norm + ("*" if star else ""))
+            if words:
+                out[" ".join(words)] = None
+    return list(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A literal word sequence to match after a gap of at most ``gap`` words."""
+
+    gap: int
+    text: str
+
+
+def _segments(literal: str) -> list[_Segment]:
+    """Split an expanded phrase at its ``...`` gaps."""
+    segments: list[_Segment] = []
+    gap = 0
+    words: list[str] = []
+    for word in literal.split():
+        if word.startswith("..."):
+            if words:
+                segments.append(_Segment(gap, " ".join(words)))
+                words = []
+            rest = word[3:]
+            gap = int(rest) if rest else _DEFAULT_GAP
+        else:
+            words.append(word)
+    if words:
+        segments.append(_Segment(gap, " ".join(words)))
+    return segments
+
+
+def _tail_regex(tails: list[tuple[_Segment, ...]]) -> re.Pattern[str]:
+    """Compile the tails of one head: the nearest match of any of them wins.
+
+    Tails made of one segment after the same gap share that gap, so that the
+    lazy gap finds the nearest alternative ("sending engineers and military
+    personnel" ends at "engineers").
+    """
+    simple: dict[int, list[str]] = {}
+    other: list[str] = []
+    for tail in tails:
+        if len(tail) == 1:
+            simple.setdefault(tail[0].gap, []).append(_segment_regex(tail[0].text))
+        else:
+            other.append("".join(_gap_regex(s.gap) + _segment_regex(s.text) for s in tail))
+    alternatives = [
+        _gap_regex(gap) + "(?:" + "|".join(sorted(set(alts), key=len, reverse=True)) + ")"
+        for gap, alts in sorted(simple.items())
+    ] + sorted(set(other), key=len, reverse=True)
+    return re.compile("(?:" + "|".join(alternatives) + ")(?= )")
+
+
+def _gap_regex(gap: int) -> str:
+    """Return the regex of a gap of at most *gap* words (and the space before the next)."""
+    return f"(?: +[^ ]+){{0,{gap}}}? +" if gap else " +"
+
+
+def _segment_regex(text: str) -> str:
+    """Return the regex of one literal segment in the normalised text."""
+    parts = []
+    for word in text.split():
+        if word.endswith("*"):
+            parts.append(re.escape(word[:-1]) + "[^ ]*")
+        else:
+            parts.append(re.escape(word))
+    return " +".join(parts)
+
+
+# --------------------------------------------------------------------------- compiled lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class _Category:
+    """A lexicon category: name, CAMEO code, weight and contexts that void it."""
+
+    name: str
+    cameo: str
+    weight: float
+    unless: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CueGroup:
+    """A family of modality cues with the same modality, direction, window and scope."""
+
+    modality: str
+    after: bool
+    window: int
+    clause: bool
+    gerund: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """What a key of the automaton stands for (one key may stand for several)."""
+
+    kind: int
+    ref: int  # category (-1: suppressor), cue group or context index
+    weight: float
+    key_len: int
+    prefix: bool  # the key's last word may continue
+    tail: re.Pattern[str] | None  # the rest of the phrase, after the key
+
+
+@dataclass(slots=True)
+class _Cues:
+    """The modality cues and clause-break words of one sentence."""
+
+    cues: list[tuple[int, int, int]]  # (start, end, cue group)
+    breaks: list[int]  # start offsets
+
+
+class _Compiler:
+    """Turns the lexicon JSON into automaton keys."""
+
+    def __init__(self, path: str, irregular: Mapping[str, Sequence[str]]) -> None:
+        self.path = path
+        self.irregular = irregular
+        self.keys: dict[str, list[_Pattern]] = {}  # phrases and contexts
+        self.cue_keys: dict[str, list[_Pattern]] = {}  # cues and clause breaks
+
+    def add(self, phrase: str, kind: int, ref: int, weight: float) -> None:
+        """Add every expansion of *phrase*."""
+        keys = self.cue_keys if kind in (_KIND_CUE, _KIND_BREAK) else self.keys
+        if not isinstance(phrase, str) or not phrase.strip():
+            raise DataError(self.path, None, f"bad phrase {phrase!r}")
+        tails: dict[str, list[tuple[_Segment, ...]]] = {}
+        for literal in expand_phrase(phrase, self.irregular):
+            segments = _segments(literal)
+            if not segments or segments[0].gap:
+                raise DataError(self.path, None, f"phrase {phrase!r} must start with a word")
+            tails.setdefault(segments[0].text, []).append(tuple(segments[1:]))
+        for head, head_tails in tails.items():
+            if "*" in head[:-1]:
+                raise DataError(self.path, None, f"phrase {phrase!r}: '*' only ends a word")
+            if () in head_tails and len(head_tails) > 1:
+                raise DataError(self.path, None, f"phrase {phrase!r}: optional gap tail")
+            prefix = head.endswith("*")
+            key = " " + head.rstrip("*") + ("" if prefix else " ")
+            tail = _tail_regex(head_tails) if head_tails != [()] else None
+            keys.setdefault(key, []).append(_Pattern(kind, ref, weight, len(key), prefix, tail))
+
+    @staticmethod
+    def automaton(keys: Mapping[str, list[_Pattern]]) -> ahocorasick.Automaton:
+        """Build the Aho-Corasick automaton of *keys*."""
+        auto = ahocorasick.Automaton()
+        for key, patterns in keys.items():
+            # Tail-less patterns first: they are the cheap, common case.
+            auto.add_word(key, tuple(sorted(patterns, key=lambda p: p.tail is not None)))
+        auto.make_automaton()
+        return auto
+
+
+# --------------------------------------------------------------------------- the tagger
+
+
+class EscalationTagger:
+    """Finds escalation signals in an article and scores them (see the module docstring)."""
+
+    _default: ClassVar[EscalationTagger | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    data_version: str
+
+    def __init__(self, lexicon: Mapping[str, Any], *, path: str = "<lexicon>") -> None:
+        """Compile a lexicon (the parsed JSON of ``lexicon.json`` or a file shaped like it)."""
+        try:
+            self._compile(lexicon, path)
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
+            raise DataError(path, None, f"bad escalation lexicon: {exc!r}") from exc
+
+    @classmethod
+    def from_file(cls, path: Path = DATA_PATH) -> EscalationTagger:
+        """Load and compile a lexicon file."""
+        try:
+            lexicon = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataError(str(path), None, f"cannot read escalation lexicon: {exc}") from exc
+        return cls(lexicon, path=str(path))
+
+    @classmethod
+    def default(cls) -> EscalationTagger:
+        """Return the process-wide tagger of the packaged lexicon (compiled once)."""
+        if cls._default is None:
+            with cls._lock:
+                if cls._default is None:
+                    cls._default = cls.from_file(DATA_PATH)
+        return cls._default
+
+    # ----------------------------------------------------------------- compile
+
+    def _compile(self, lexicon: Mapping[str, Any], path: str) -> None:
+        self.data_version = str(lexicon["version"])
+        scoring = lexicon["scoring"]
+        self._k = float(scoring["k"])
+        self._decay = float(scoring["repeat_decay"])
+        self._group: dict[str, str] = {
+            code: name for name, codes in scoring["groups"].items() for code in codes
+        }
+        factors = scoring["modality_factors"]
+        if set(factors) != set(MODALITIES):
+            raise DataError(path, None, f"modality_factors must name exactly {MODALITIES}")
+        self._factors: dict[str, float] = {m: float(factors[m]) for m in MODALITIES}
+        self._not_asserted = frozenset(scoring["not_asserted"])
+        priority = list(scoring["modality_priority"])
+        self._rank = {m: i for i, m in enumerate(priority)}
+        if not set(priority) <= set(MODALITIES) - {"asserted"}:
+            raise DataError(path, None, f"unknown modality in modality_priority: {priority}")
+        compiler = _Compiler(path, {k: list(v) for k, v in lexicon.get("irregular", {}).items()})
+
+        context_names: list[str] = list(lexicon.get("contexts", {}))
+        for i, name in enumerate(context_names):
+            for phrase in lexicon["contexts"][name]["phrases"]:
+                compiler.add(phrase, _KIND_CONTEXT, i, 0.0)
+
+        self._categories: list[_Category] = []
+        for entry in lexicon["categories"]:
+            unknown = set(entry.get("unless", [])) - set(context_names)
+            if unknown:
+                raise DataError(path, None, f"{entry['category']}: unknown context {unknown}")
+            unless = tuple(context_names.index(name) for name in entry.get("unless", []))
+            category = _Category(
+                str(entry["category"]), str(entry["cameo"]), float(entry["weight"]), unless
+            )
+            ref = len(self._categories)
+            self._categories.append(category)
+            for phrase in entry["phrases"]:
+                if isinstance(phrase, Mapping):
+                    compiler.add(phrase["p"], _KIND_PHRASE, ref, float(phrase["weight"]))
+                else:
+                    compiler.add(phrase, _KIND_PHRASE, ref, category.weight)
+        for phrase in lexicon.get("suppress", {}).get("phrases", []):
+            compiler.add(phrase, _KIND_PHRASE, -1, 0.0)
+
+        self._cue_groups: list[_CueGroup] = []
+        for group in lexicon["modality_cues"]:
+            modality = str(group["modality"])
+            if modality not in self._rank:
+                raise DataError(path, None, f"cue modality {modality!r} has no priority")
+            direction = group.get("direction", "before")
+            if direction not in ("before", "after"):
+                raise DataError(path, None, f"cue direction {direction!r}")
+            cue_group = _CueGroup(
+                modality,
+                direction == "after",
+                int(group["window"]),
+                group.get("scope", "clause") == "clause",
+                bool(group.get("gerund", False)),
+            )
+            ref = len(self._cue_groups)
+            self._cue_groups.append(cue_group)
+            for cue in group["cues"]:
+                compiler.add(cue, _KIND_CUE, ref, 0.0)
+        self._max_window = max(g.window for g in self._cue_groups)
+
+        breaks = lexicon["clause_breaks"]
+        self._break_punct = str(breaks["punctuation"])
+        for word in breaks["words"]:
+            compiler.add(word, _KIND_BREAK, 0, 0.0)
+
+        self._automaton = compiler.automaton(compiler.keys)
+        self._cue_automaton = compiler.automaton(compiler.cue_keys)
+
+    # ----------------------------------------------------------------- tag
+
+    def tag(
+        self,
+        title: str,
+        body: str,
+        countries: list[Country],
+        entities: list[Entity],
+        *,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ) -> Escalation:
+        """Return the article's escalation: signals (title first, by position), score, level."""
+        signals: list[Signal] = []
+        fields: tuple[tuple[FieldName, str], ...] = (("title", title), ("body", body))
+        for field, text in fields:
+            if text:
+                self._tag_field(field, text, countries, entities, signals)
+        score = self.score(signals)
+        return {"score": score, "level": level_for(score, thresholds), "signals": signals}
+
+    def score(self, signals: Sequence[Signal]) -> float:
+        """Return the 0..100 score of *signals* (see the module docstring)."""
+        by_group: dict[str, list[float]] = {}
+        for signal in signals:
+            if signal["weight"] > 0:
+                code = signal["cameo"]
+                by_group.setdefault(self._group.get(code, code), []).append(signal["weight"])
+        total = 0.0
+        for weights in by_group.values():
+            weights.sort(reverse=True)
+            total += sum(w * self._decay**k for k, w in enumerate(weights))
+        return round(100.0 * (1.0 - math.exp(-total / self._k)), 1)
+
+    def _tag_field(
+        self,
+        field: FieldName,
+        text: str,
+        countries: list[Country],
+        entities: list[Entity],
+        out: list[Signal],
+    ) -> None:
+        lowered = _lower(text)
+        padded = " " + lowered.translate(_NORMALISE) + " "
+        phrases: list[tuple[int, int, _Pattern]] = []
+        contexts: list[tuple[int, int]] = []
+        # The hot loop: _matches() inlined (this runs for every article).
+        for end_idx, patterns in self._automaton.iter(padded):
+            for p in patterns:
+                space = padded.find(" ", end_idx) if p.prefix else end_idx
+                if p.tail is not None:
+                    m = p.tail.match(padded, space)
+                    if m is None:
+                        continue
+                    head_end, space = space - 1, m.end()
+                    if any(ch in text[head_end : space - 1] for ch in _GAP_BREAKS):
+                        continue
+                if p.kind == _KIND_PHRASE:
+                    phrases.append((end_idx - p.key_len + 1, space - 1, p))
+                else:
+                    contexts.append((end_idx - p.key_len + 1, p.ref))
+        if not phrases:
+            return
+        actors: list[tuple[int, int, str]] | None = None
+        span = (0, -1)
+        cues = _Cues([], [])
+        for start, end, pattern in _resolve(phrases):
+            category = self._categories[pattern.ref]
+            if not span[0] <= start < span[1]:
+                span = _sentence_span(text, start)
+                cues = self._sentence_cues(padded, text, *span)
+            s0, s1 = span
+            if category.unless and any(
+                s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
+            ):
+                continue
+            modality = self._modality(lowered, start, end, cues)
+            if actors is None:
+                actors = _actor_spans(field, countries, entities)
+            out.append(
+                {
+                    "category": category.name,
+                    "cameo": category.cameo,
+                    "term": text[start:end],
+                    "field": field,
+                    "start": start,
+                    "end": end,
+                    "sentence": text[s0:s1],
+                    "negated": modality in self._not_asserted,
+                    "modality": modality,
+                    "weight": round(pattern.weight * self._factors[modality], 3),
+                    "actors": _actors(lowered, start, end, s0, s1, actors),
+                }
+            )
+
+    def _sentence_cues(self, padded: str, text: str, s0: int, s1: int) -> _Cues:
+        """Find the modality cues and clause breaks of the sentence ``[s0, s1)``."""
+        cues = _Cues([], [])
+        # The sentence's first word starts after padded[s0]; its last ends before padded[s1 + 1].
+        for start, end, p in _matches(self._cue_automaton, padded, text, s0, s1 + 2):
+            if p.kind == _KIND_CUE:
+                cues.cues.append((start, end, p.ref))
+            else:
+                cues.breaks.append(start)
+        return cues
+
+    def _modality(self, lowered: str, start: int, end: int, cues: _Cues) -> str:
+        """Return the modality that the cues governing the phrase at ``[start, end)`` give it."""
+        best: str | None = None
+        gerund: bool | None = None
+        for c_start, c_end, ref in cues.cues:
+            group = self._cue_groups[ref]
+            if group.after:
+                if c_start < end:
+                    continue
+                lo, hi = end, c_start
+            else:
+                if c_end > start:
+                    continue
+                lo, hi = c_end, start
+            if hi - lo > 12 * (group.window + 1):
+                continue
+            if max(lowered.count(" ", lo, hi) - 1, 0) > group.window:
+                continue
+            if group.clause and self._broken(lowered, lo, hi, cues.breaks):
+                continue
+            if group.gerund:
+                if gerund is None:
+                    first = lowered[start:end].split(None, 1)[0]
+                    gerund = first.endswith("ing")
+                if not gerund:
+                    continue
+            if best is None or self._rank[group.modality] < self._rank[best]:
+                best = group.modality
+        return best or "asserted"
+
+    def _broken(self, lowered: str, lo: int, hi: int, breaks: list[int]) -> bool:
+        """Return True if a clause break lies between offsets *lo* and *hi*."""
+        if any(ch in lowered[lo:hi] for ch in self._break_punct):
+            return True
+        i = bisect_left(breaks, lo)
+        return i < len(breaks) and breaks[i] < hi
+
+
+def _matches(
+    automaton: ahocorasick.Automaton, padded: str, text: str, lo: int, hi: int
+) -> Iterator[tuple[int, int, _Pattern]]:
+    """Yield ``(start, end, pattern)`` of every key of *automaton* in ``padded[lo:hi]``.
+
+    *padded* is the normalised *text* between two spaces, so a padded offset
+    is the text offset of the character after it: a key's leading space sits
+    at the padded offset equal to its first word's offset in *text*.
+    """
+    for end_idx, patterns in automaton.iter(padded, lo, hi):
+        for p in patterns:
+            start = end_idx - p.key_len + 1
+            space = padded.find(" ", end_idx) if p.prefix else end_idx
+            if p.tail is not None:
+                m = p.tail.match(padded, space)
+                if m is None:
+                    continue
+                head_end, space = space - 1, m.end()
+                if any(ch in text[head_end : space - 1] for ch in _GAP_BREAKS):
+                    continue
+            yield start, space - 1, p
+
+
+def _resolve(phrases: list[tuple[int, int, _Pattern]]) -> Iterator[tuple[int, int, _Pattern]]:
+    """Yield the leftmost-longest non-overlapping phrase hits, suppressors left out."""
+    phrases.sort(key=lambda h: (h[0], -h[1], h[2].ref >= 0))
+    last_end = -1
+    for start, end, pattern in phrases:
+        if start < last_end:
+            continue
+        last_end = end
+        if pattern.ref >= 0:
+            yield start, end, pattern
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _boundary_run(text: str, p: int) -> int:
+    """Return the end of the ``[.!?]+`` run and closing quotes/brackets starting at *p*."""
+    n = len(text)
+    q = p
+    while q < n and text[q] in ".!?":
+        q += 1
+    while q < n and text[q] in "\"'”’)]":
+        q += 1
+    return q
+
+
+def _is_boundary(text: str, p: int) -> int:
+    """If a sentence ends with the run starting at *p*, return its end, else -1.
+
+    Same rules as :func:`pipeline.tagging.text.split_sentences`: ``.!?`` runs
+    followed by whitespace, except after an abbreviation or an initial or
+    before a lower-case word.
+    """
+    q = _boundary_run(text, p)
+    n = len(text)
+    if q >= n or not text[q].isspace():
+        return -1
+    if text[p] == ".":
+        nxt = q
+        while nxt < n and text[nxt] in " \t":
+            nxt += 1
+        if _ends_with_abbreviation(text, p) or (nxt < n and text[nxt].islower()):
+            return -1
+    return q
+
+
+def _sentence_span(text: str, offset: int) -> tuple[int, int]:
+    """Return the span of the sentence holding *offset*, as ``split_sentences`` cuts it.
+
+    Scans outwards from *offset* instead of splitting the whole text.
+    """
+    start = 0
+    pos = offset
+    while pos > 0:
+        p = max(text.rfind(ch, 0, pos) for ch in ".!?\n")
+        if p < 0:
+            break
+        if text[p] == "\n":
+            start = p + 1
+            break
+        while p > 0 and text[p - 1] in ".!?":
+            p -= 1
+        q = _is_boundary(text, p)
+        if q != -1 and q <= offset:
+            start = q
+            break
+        pos = p
+    n = len(text)
+    end = n
+    pos = offset
+    while pos < n:
+        found = [i for i in (text.find(ch, pos) for ch in ".!?\n") if i >= 0]
+        if not found:
+            break
+        p = min(found)
+        if text[p] == "\n":
+            end = p
+            break
+        q = _is_boundary(text, p)
+        if q != -1:
+            end = q
+            break
+        pos = _boundary_run(text, p)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+# --------------------------------------------------------------------------- actors
+
+
+def _actor_spans(
+    field: FieldName, countries: list[Country], entities: list[Entity]
+) -> list[tuple[int, int, str]]:
+    """Return ``(start, end, country code)`` of every country or entity mention in *field*."""
+    spans = [
+        (ev["start"], ev["end"], country["code"])
+        for country in countries
+        for ev in country["evidence"]
+        if ev["field"] == field
+    ]
+    spans.extend(
+        (m["start"], m["end"], code)
+        for entity in entities
+        if (code := entity.get("country"))
+        for m in entity["mentions"]
+        if m["field"] == field
+    )
+    spans.sort()
+    return spans
+
+
+def _actors(
+    lowered: str,
+    start: int,
+    end: int,
+    s0: int,
+    s1: int,
+    spans: list[tuple[int, int, str]],
+) -> list[str]:
+    """Return the signal's actor codes: agent, target, then the sentence's other countries."""
+    lo = bisect_left(spans, (s0, -1, ""))
+    hi = bisect_right(spans, (s1, -1, ""))
+    before: list[tuple[int, str]] = []
+    after: list[tuple[int, str]] = []
+    for a_start, a_end, code in spans[lo:hi]:
+        if a_end <= start:
+            before.append((start - a_end, code))
+        elif a_start >= end:
+            after.append((a_start - end, code))
+        else:
+            after.append((-1, code))  # inside the phrase: its object
+    before.sort()
+    after.sort()
+    order: list[str] = []
+    if after and after[0][0] >= 0:
+        gap = lowered[end : end + after[0][0]]
+        if gap.count(" ") <= _MAX_ACTOR_GAP + 1 and _PASSIVE.search(gap):
+            order.append(after.pop(0)[1])  # "attacks from the Russian army": agent after
+    if before:
+        order.append(before.pop(0)[1])
+    if after:
+        order.append(after.pop(0)[1])
+    order.extend(code for _, code in before)
+    order.extend(code for _, code in after)
+    return list(dict.fromkeys(order))
