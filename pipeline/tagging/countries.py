@@ -470,6 +470,10 @@ class CountryTagger:
             return self._lookup_folded.get(surface.casefold())
         return None
 
+    def describe(self, code: str) -> tuple[str, str] | None:
+        """Return (alpha-3, common short name) of the ISO 3166-1 alpha-2 *code*, if known."""
+        return self._names.get(code.upper())
+
     def tag(self, title: str, body: str, *, min_salience: float | None = None) -> list[Country]:
         """Return the countries *title* and *body* name, most salient first.
 
@@ -587,8 +591,10 @@ class CountryTagger:
                     e
                     for e in entries
                     if e.case == _ANY
-                    or surface in e.forms
-                    or (upper and not e.flags & _F_NO_CAPS and surface.isupper())
+                    or (
+                        (surface in e.forms or (upper and surface.isupper()))
+                        and not (upper and e.flags & _F_NO_CAPS)
+                    )
                 )
                 if not kept:
                     continue
@@ -607,6 +613,7 @@ class CountryTagger:
         out: list[tuple[int, int, str, str]] = []
         titleish: bool | None = None
         for i, (start, end, entries) in enumerate(hits):
+            us_state = False  # the US state reading won over the country
             for entry in entries:
                 code = entry.code
                 if code is None:
@@ -622,8 +629,9 @@ class CountryTagger:
                         and code != "US"
                         and (self._us_state(text, start, end) or _us_context(hits))
                     ):
+                        us_state = True
                         continue
-                    if flags & _F_PERSON:
+                    if flags & _F_PERSON and not us_state:
                         if titleish is None:
                             titleish = _titleish(text)
                         if self._person(text, start, end, titleish):
@@ -768,7 +776,10 @@ def _add_names(
         forms = {c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")}
         forms.add(display[c.alpha_2][1])
         for form in forms:
-            if form and "," not in form and "(" not in form:
+            if form and "(" in form:  # "Cocos (Keeling) Islands": with and without
+                forms = forms | {re.sub(r"\s*\(.*?\)", "", form)}
+        for form in forms:
+            if form and "," not in form:
                 builder.add(form, c.alpha_2, "name")
     for code, forms in aliases["aliases"].items():
         for form in forms:
