@@ -400,6 +400,8 @@ class EntityTagger:
     def _read_run(self, run: str, initial: bool) -> _Reading:
         """Read a run left to right against the tables (see the module doc)."""
         t = self._t
+        if " " not in run:
+            return self._read_word(run, initial)
         toks = run.split(" ")
         n = len(toks)
         starts: list[int] = []
@@ -534,6 +536,20 @@ class EntityTagger:
             tail = segs[-1][4]
         return tuple(segs), tail
 
+    def _read_word(self, word: str, initial: bool) -> _Reading:
+        """Read a one-word run (the common case) without the general machinery."""
+        kind, canonical, code = self._known(word)
+        if kind in (_ORG, _LOC, _PERSON):
+            return ((0, len(word), kind, canonical, code, _C_TABLE, None),), code
+        if kind >= 0:
+            return (), code if kind in (_COUNTRY, _DEMONYM) else None
+        if initial and self._is_common(word):
+            return _EMPTY
+        seg_kind = self._classify([word], -1, None, False)
+        if seg_kind is None:
+            return _EMPTY
+        return ((0, len(word), seg_kind, "", None, _C_ADJACENT, None),), None
+
     def _known_from(
         self,
         run: str,
@@ -632,6 +648,63 @@ class EntityTagger:
             headline = _is_headline(title)
             self._scan("title", title, mentions, deferred, acronyms, cue_lists["title"], headline)
         return self._merge(title, body, mentions, deferred, acronyms, cue_lists)
+
+    def assemble(
+        self,
+        title: str,
+        body: str,
+        spans: Iterable[tuple[FieldName, int, int, str]],
+        countries: list[Country],
+    ) -> list[Entity]:
+        """Build entities from another recogniser's typed spans (the spaCy backend).
+
+        Span types are PERSON, ORG, LOC, or NORP (a nationality: only a country
+        cue, never an entity). Spans get the same article-level treatment as the
+        built-in ones: a leading "the" and a trailing possessive are trimmed,
+        surnames join full names, acronyms join their organisation, the tables
+        and the context give countries and roles. Spans that name a country or
+        a demonym are not entities.
+        """
+        texts = {"title": title, "body": body}
+        kinds = {"PERSON": _PERSON, "ORG": _ORG, "LOC": _LOC}
+        cue_lists: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}
+        for country in countries:
+            for ev in country["evidence"]:
+                cue_lists[ev["field"]].append((ev["end"], ev["start"], country["code"]))
+        mentions: list[_Mention] = []
+        acronyms: dict[str, str] = {}
+        for field, start, end, type_ in spans:
+            text = texts[field]
+            if text.startswith(("the ", "The "), start) and end - start > 4:
+                start += 4
+            if text.endswith(_POSSESSIVE, start, end) and end - start > 2:
+                end -= 2
+            surface = text[start:end]
+            known, canonical, code = self._known(surface)
+            if known in (_COUNTRY, _DEMONYM):
+                cue_lists[field].append((end, start, code or ""))
+                continue
+            if type_ not in kinds or known in (_TITLE, _HONORIFIC, _NOT):
+                continue
+            if " " not in surface and surface in self._t.not_entities:
+                continue
+            kind = known if known in (_ORG, _LOC, _PERSON) else kinds[type_]
+            strength = _C_TABLE if known >= 0 else 0
+            if known < 0 and kind == _ORG:
+                # "South Korean Foreign Ministry": a country word opens the name.
+                words = surface.split(" ")
+                for size in (2, 1):
+                    if len(words) > size:
+                        head = self._known(" ".join(words[:size]))
+                        if head[0] in (_COUNTRY, _DEMONYM):
+                            code, strength = head[2], _C_ADJACENT
+                            break
+            m = _Mention(field, start, end, surface, kind, canonical, code, strength, None)
+            mentions.append(m)
+            pm = _PAREN_ACRONYM.match(text, end)
+            if pm is not None and kind == _ORG and pm.group(1) != surface:
+                acronyms[pm.group(1)] = surface
+        return self._merge(title, body, mentions, [], acronyms, cue_lists)
 
     def _entry(self, run: str) -> _Entry:
         """Return the cached reading of a regex run: per piece (start, end, info)."""
@@ -793,6 +866,9 @@ class EntityTagger:
             elif kind == _PERSON:
                 if " " not in surface and surface in by_part:
                     m.canonical = by_part[surface]
+            elif m.cstrength < _C_TABLE and " " not in surface and surface in by_part:
+                # A lone surname typed otherwise by a weaker reading.
+                m.kind, m.canonical = _PERSON, by_part[surface]
             elif kind == _ORG and surface in initials:
                 m.canonical = initials[surface]
             kept.append(m)
@@ -816,7 +892,7 @@ class EntityTagger:
             if m.cstrength >= _C_ADJACENT and (m.kind != _PERSON or m.role is not None):
                 continue
             text = texts[m.field]
-            code, strength, role = _attribute(text, m, cue_lists[m.field], t, org_ends)
+            code, strength, role = _attribute(text, m, cue_lists[m.field], t, org_ends, self._known)
             if code is not None and strength > m.cstrength:
                 m.country, m.cstrength = code, strength
             if role is not None and m.role is None and m.kind == _PERSON:
@@ -1002,6 +1078,7 @@ def _attribute(
     cues: list[tuple[int, int, str]],
     t: _Tables,
     org_ends: dict[tuple[str, int], _Mention],
+    known: Callable[[str], tuple[int, str, str | None]],
 ) -> tuple[str | None, int, str | None]:
     """Find a country (and, for a person, a role) for *m* from the cues before it.
 
@@ -1022,7 +1099,7 @@ def _attribute(
         if role is not None:
             org = org_ends.get((m.field, end))
             if org is not None:
-                role = f"{_org_core(org, text)} {role}"
+                role = f"{_org_core(org, text, known)} {role}"
         return code, _C_ADJACENT, role
     if m.kind == _PERSON and m.start - end <= 200 and not _SENTENCE_END_IN.search(gap):
         return code, _C_SENTENCE, role
@@ -1043,24 +1120,28 @@ def _adjacent_gap(gap: str) -> bool:
 _POSSESSIVE_WORDS: Final = frozenset(("'s", "’s"))
 
 
-def _org_core(org: _Mention, text: str) -> str:
-    """Return an organisation's name without a leading demonym ("Foreign Ministry")."""
+def _org_core(org: _Mention, text: str, known: Callable[[str], tuple[int, str, str | None]]) -> str:
+    """Return an organisation's name without a leading country word ("Foreign Ministry")."""
     surface = text[org.start : org.end]
-    if org.canonical != surface:
-        return surface
     words = surface.split(" ")
-    tables = _tables()
-    k = 0
-    while k < len(words) - 1 and words[k] not in tables.org_words and k < 2:
-        k += 1
-    return " ".join(words[k:]) if k and words[k] in tables.org_words else surface
+    for size in (2, 1):
+        if len(words) > size and known(" ".join(words[:size]))[0] in (_COUNTRY, _DEMONYM):
+            return " ".join(words[size:])
+    return surface
 
 
 def _role_before(text: str, start: int, t: _Tables) -> str | None:
     """Return the lower-case role phrase right before a name ("foreign ministry official")."""
     window = text[max(0, start - 60) : start].rstrip(" ,")
     words = window.split(" ")
-    if not words or words[-1] not in t.roles:
+    if not words:
+        return None
+    if words[-1] not in t.roles:
+        # A capitalised title right before the name ("President" + spaCy's "Vladimir Putin").
+        for size in (3, 2, 1):
+            title = " ".join(words[-size:])
+            if len(words) >= size and title in t.titles:
+                return title
         return None
     k = len(words) - 1
     while k > 0 and words[k - 1] in t.role_modifiers and len(words) - k < 4:
