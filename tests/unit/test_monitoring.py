@@ -315,6 +315,35 @@ def test_grafana_provisioning_paths_are_mounted() -> None:
 # -- docker compose ---------------------------------------------------------------
 
 
+def _compose_cli() -> list[str] | None:
+    """The docker compose CLI if one is installed (the v2 plugin or the v1 docker-compose)."""
+    docker = shutil.which("docker")
+    if docker:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, timeout=30, check=False
+        )
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy else None
+
+
+def test_compose_file_validates_against_the_compose_schema() -> None:
+    """`docker compose config -q` accepts the file, every profile included (no engine needed)."""
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no docker compose CLI (Debian: apt-get install docker-compose)")
+    result = subprocess.run(
+        [*cli, "-f", str(COMPOSE), "--profile", "feeder", "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_compose_images_are_pinned_or_built() -> None:
     """Every service has an image with an explicit, non-latest tag, or a build section."""
     for name, service in _compose()["services"].items():
