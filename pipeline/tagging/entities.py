@@ -175,6 +175,9 @@ class _Tables:
         self.place_prepositions: frozenset[str] = frozenset(cues["place_prepositions"])
         self.gap_stopwords: frozenset[str] = frozenset(cues["gap_stopwords"])
         self.function_words: frozenset[str] = frozenset(cues["function_words"])
+        self.calendar: frozenset[str] = frozenset(cues["calendar"])
+        self.misc_prefixes: frozenset[str] = frozenset(cues["misc_prefixes"])
+        self.misc_suffixes: frozenset[str] = frozenset(cues["misc_suffixes"])
         self.common: frozenset[str] = frozenset(common["words"])
         self.first_names: frozenset[str] = frozenset(names["first"])
         self.surnames: frozenset[str] = frozenset(names["last"])
@@ -449,7 +452,7 @@ class EntityTagger:
         honorific = False
         while i < n:
             tok = toks[i]
-            if tok in _CONNECTOR_WORDS:
+            if tok in _CONNECTOR_WORDS or tok in t.calendar:
                 i += 1
                 continue
             kind, canonical, code, j = self._known_from(run, starts, ends, toks, i, n, breaks)
@@ -597,12 +600,15 @@ class EntityTagger:
         )
 
     def _starts_known(self, toks: list[str], k: int, n: int) -> bool:
-        """Return True if a title or a country word starts at token *k* (a new chunk)."""
+        """Return True if a title, a country word or a known name starts at token *k*."""
         tok = toks[k]
         if tok in self._t.org_words or tok in self._t.loc_suffixes:
             return False
         kind = self._known(tok)[0]
-        return kind in (_TITLE, _HONORIFIC) or (kind in (_COUNTRY, _DEMONYM) and k + 1 < n)
+        if kind == _LOC:
+            # "Kurdish Peshmerga", "Friday Mosul" split; "George Washington" does not.
+            return toks[k - 1] not in self._t.first_names
+        return kind in (_TITLE, _HONORIFIC, _ORG) or (kind in (_COUNTRY, _DEMONYM) and k + 1 < n)
 
     def _classify(
         self, chunk: list[str], kind: int, role: str | None, honorific: bool
@@ -618,8 +624,12 @@ class EntityTagger:
             return _LOC
         if len(chunk) > 1 and (last in t.loc_suffixes or chunk[0] in t.loc_prefixes):
             return _LOC
+        if chunk[0] in t.misc_prefixes or last in t.misc_suffixes:
+            return None  # "Operation Inherent Resolve", "Iran-Iraq War", "Davis Cup"
         if role is not None or honorific:
-            return _PERSON
+            return _SINGLE if len(chunk) == 1 and chunk[0].isupper() else _PERSON
+        if all(tok in t.not_entities for tok in chunk):
+            return None
         if len(chunk) == 1:
             tok = chunk[0]
             if tok in t.not_entities or tok.lower() in t.function_words:
