@@ -137,9 +137,12 @@ VIAS: Final[tuple[str, ...]] = (
     "currency",
     "exchange",
 )
-_VIA_INDEX: Final[dict[str, int]] = {via: 2 + i for i, via in enumerate(VIAS)}
-_ZONE_AT: Final[int] = 2 + len(VIAS)
-_ZEROS: Final[tuple[float, ...]] = (0.0,) * (len(VIAS) + 3)
+# Per-country statistics: [score, first position, count-feature sum, counts by via, by zone].
+_VIA_INDEX: Final[dict[str, int]] = {via: 3 + i for i, via in enumerate(VIAS)}
+_ZONE_AT: Final[int] = 3 + len(VIAS)
+_NCOUNTS: Final[int] = len(VIAS) + 3
+_ZEROS: Final[tuple[float, ...]] = (0.0,) * (_NCOUNTS + 1)
+_TABLE_SIZE: Final[int] = 64
 
 #: The salience model's inputs for one country of one article, in order.
 FEATURES: Final[tuple[str, ...]] = (
@@ -198,6 +201,7 @@ _F_DOT: Final = 16  # surface ends with "." that the matcher does not see
 _F_PLACE: Final = 32  # a place or currency word: may start a company name
 _F_AMOUNT: Final = 64  # only right after an amount ("500 billion won")
 _F_NAMEWORD: Final = 128  # a country name/demonym: may start a fund's name
+_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT  # need a context check
 
 # Characters that never belong to a word: mapped to a space before matching.
 _SEPARATORS = (
@@ -227,8 +231,10 @@ _ABBREVIATIONS = _wordset(
     "adm sgt"
 )
 _WORD = re.compile(r"[^\W_][\w'’.&-]*")
-# A Reuters Instrument Code with an exchange suffix: "<MMWG.F>", "(7203.T)".
-_RIC = re.compile(r"[<(]([A-Z0-9][A-Z0-9&'-]{0,9}\.([A-Z]{1,3}))[>)]")
+# The exchange suffix of a Reuters Instrument Code ("<MMWG.F>", "(7203.T)"); searched
+# from the "." (a literal first character keeps the scan fast), then checked backwards.
+_RIC_SUFFIX = re.compile(r"\.([A-Z]{1,3})[>)]")
+_RIC_SYMBOL = re.compile(r"[<(][A-Z0-9][A-Z0-9&'-]{0,9}$")
 
 
 _AMOUNT_WORDS = frozenset(
@@ -352,11 +358,13 @@ class _Builder:
         automaton = ahocorasick.Automaton()
         for key, slot in self.by_key.items():
             padded = f" {key} "
-            automaton.add_word(padded, (len(padded), _rank(slot.values())))
+            ranked = _rank(slot.values())
+            simple = all(e.case == _ANY for e in ranked)
+            automaton.add_word(padded, (len(padded), ranked, simple))
         # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
             word = f" qzx{_base26(i)}xzq "
-            automaton.add_word(word, (len(word), ()))
+            automaton.add_word(word, (len(word), (), True))
         automaton.make_automaton()
         return automaton
 
@@ -395,6 +403,12 @@ class CountryTagger:
         self._us_preceders: tuple[str, ...] = meta["us_preceders"]
         self._ric: dict[str, str] = meta["ric"]
         self._weights: tuple[float, ...] = meta["weights"]
+        # What one more mention adds to the model's sum, by statistic index and count:
+        # weight * (log1p(count + 1) - log1p(count)).
+        self._steps: list[list[float]] = [[] for _ in range(3)] + [
+            [self._weights[5 + i] * (math.log1p(c + 1) - math.log1p(c)) for c in range(_TABLE_SIZE)]
+            for i in range(3, 3 + _NCOUNTS)
+        ]
         folded: dict[str, list[_Entry]] = {}
         self._lookup_exact: dict[str, tuple[str, str] | None] = {}
         for surface, entries in builder.surfaces.items():
@@ -482,15 +496,31 @@ class CountryTagger:
         are left out, the focus included.
         """
         threshold = DEFAULT_MIN_SALIENCE if min_salience is None else min_salience
-        features, evidence = self._features(title, body)
-        if not features:
+        stats, evidence = self._collect(title, body)
+        if not stats:
             return []
-        weights = self._weights
+        w = self._weights
+        ranked = sorted(stats, key=lambda c: -stats[c][0])
+        top = stats[ranked[0]][0]
+        base = w[0] + w[4] * math.log(len(ranked))
+        total = sum(len(ev) for ev in evidence.values())
         scored: list[tuple[float, str]] = []
-        for code, x in features.items():
-            z = sum(w * v for w, v in zip(weights, x, strict=True))
+        for rank, code in enumerate(ranked):
+            st = stats[code]
+            score = st[0]
+            z = (
+                base
+                + w[1] * math.log1p(score)
+                + w[2] * score / top
+                + w[5] * st[1]
+                + w[6] * len(evidence[code]) / total
+                + w[7] / (1 + rank)
+                + st[2]
+            )
+            if rank == 0:
+                z += w[3]
             scored.append((1.0 / (1.0 + math.exp(-z)), code))
-        # Stable sort: ties keep the order in which the countries were first named.
+        # Stable sort: ties keep the order of the score ranking.
         scored.sort(key=lambda sc: -sc[0])
         out: list[Country] = []
         for salience, code in scored:
@@ -510,15 +540,16 @@ class CountryTagger:
             )
         return out
 
-    def _features(
+    def _collect(
         self, title: str, body: str
     ) -> tuple[dict[str, list[float]], dict[str, list[Evidence]]]:
-        """Return the salience features (see :data:`FEATURES`) and evidence per country."""
+        """Return per country [score, first position, counts by via and zone] and evidence."""
         stats: dict[str, list[float]] = {}
         evidence: dict[str, list[Evidence]] = {}
         via_w = VIA_WEIGHTS
         zone_w = _ZONE_WEIGHTS
         via_i = _VIA_INDEX
+        steps = self._steps
         for field, text, zone_end in self._fields(title, body):
             in_title = field == "title"
             size = len(text)
@@ -529,8 +560,10 @@ class CountryTagger:
                     st = stats[code] = [0.0, 0.0 if in_title else start / size, *_ZEROS]
                     evidence[code] = []
                 st[0] += via_w[via] * zone_w[zone]
-                st[via_i[via]] += 1.0
-                st[_ZONE_AT + zone] += 1.0
+                for i in (via_i[via], _ZONE_AT + zone):
+                    c = int(st[i])
+                    st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
+                    st[i] = c + 1.0
                 evidence[code].append(
                     {
                         "field": field,
@@ -540,27 +573,40 @@ class CountryTagger:
                         "via": via,
                     }
                 )
+        return stats, evidence
+
+    def _step(self, index: int, count: int) -> float:
+        """Return what one more mention adds to the model's sum, past the step table."""
+        return self._weights[5 + index] * (math.log1p(count + 1) - math.log1p(count))
+
+    def _features(
+        self, title: str, body: str
+    ) -> tuple[dict[str, list[float]], dict[str, list[Evidence]]]:
+        """Return the salience model's inputs (see :data:`FEATURES`) and evidence per country.
+
+        :meth:`tag` computes the same model without building these lists; this
+        form is for fitting the model (``fit_salience.py``) and for tests.
+        """
+        stats, evidence = self._collect(title, body)
         if not stats:
             return {}, evidence
         ranked = sorted(stats, key=lambda c: -stats[c][0])
         top = stats[ranked[0]][0]
         log_n = math.log(len(ranked))
         total = sum(len(ev) for ev in evidence.values())
-        log1p = math.log1p
         features: dict[str, list[float]] = {}
         for rank, code in enumerate(ranked):
             st = stats[code]
-            score = st[0]
             features[code] = [
                 1.0,
-                log1p(score),
-                score / top,
+                math.log1p(st[0]),
+                st[0] / top,
                 1.0 if rank == 0 else 0.0,
                 log_n,
                 st[1],
                 len(evidence[code]) / total,
                 1.0 / (1 + rank),
-                *[log1p(c) for c in st[2:]],
+                *[math.log1p(c) for c in st[3:]],
             ]
         return features, evidence
 
@@ -580,22 +626,25 @@ class CountryTagger:
         """Run the automaton once over *text*; keep case-fitting readings, longest first."""
         upper = text.isupper()
         hits: list[_Hit] = []
-        for end_idx, (length, entries) in self._automaton.iter(_padded_normal(text)):
+        for end_idx, (length, entries, simple) in self._automaton.iter(_padded_normal(text)):
             start = end_idx - length + 1
             end = end_idx - 1
-            if len(entries) == 1 and entries[0].case == _ANY:
+            if simple:
                 kept = entries
             else:
                 surface = text[start:end]
-                kept = tuple(
-                    e
-                    for e in entries
-                    if e.case == _ANY
-                    or (
-                        (surface in e.forms or (upper and surface.isupper()))
-                        and not (upper and e.flags & _F_NO_CAPS)
+                if upper:
+                    kept = tuple(
+                        e
+                        for e in entries
+                        if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
                     )
-                )
+                elif len(entries) == 1:
+                    if surface not in entries[0].forms:
+                        continue
+                    kept = entries
+                else:
+                    kept = tuple(e for e in entries if e.case == _ANY or surface in e.forms)
                 if not kept:
                     continue
             # Matches arrive by end offset: a match that contains earlier ones replaces
@@ -619,7 +668,7 @@ class CountryTagger:
                 if code is None:
                     break  # a longer phrase that names no country
                 flags = entry.flags
-                if flags:
+                if flags & _F_RARE:
                     if flags & _F_AFTER_COMMA and not text[:start].rstrip().endswith(","):
                         continue
                     if flags & _F_AMOUNT and not _after_amount(text, start):
@@ -636,22 +685,31 @@ class CountryTagger:
                             titleish = _titleish(text)
                         if self._person(text, start, end, titleish):
                             break
-                    if flags & (_F_PLACE | _F_NAMEWORD) and _starts_company(
-                        text, end, _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS
+                after = text[end : end + 1]
+                if after == " " or after == "-":
+                    if (
+                        flags & (_F_PLACE | _F_NAMEWORD)
+                        and text[end + 1 : end + 2].isupper()
+                        and _starts_company(
+                            text, end, _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS
+                        )
                     ):
                         break
+                elif after == ",":
                     if flags & _F_PLACE and _followed_by_region(text, hits, i):
                         break
-                    if flags & _F_DOT and text[end : end + 1] == ".":
-                        end += 1
+                elif after == "." and flags & _F_DOT:
+                    end += 1
                 out.append((start, end, code, entry.via))
                 break
-        if "." in text and (">" in text or ")" in text):
-            ric = self._ric
-            for m in _RIC.finditer(text):
-                code = ric.get(m.group(2))
-                if code is not None:
-                    out.append((m.start(1), m.end(1), code, "exchange"))
+        ric = self._ric
+        for m in _RIC_SUFFIX.finditer(text):
+            code = ric.get(m.group(1))
+            if code is not None:
+                dot = m.start()
+                symbol = _RIC_SYMBOL.search(text, max(0, dot - 11), dot)
+                if symbol is not None:
+                    out.append((symbol.start() + 1, m.end(1), code, "exchange"))
         return out
 
     def _us_state(self, text: str, start: int, end: int) -> bool:

@@ -342,3 +342,25 @@ def test_invariants_on_arbitrary_text(body: str, title: str) -> None:
     """Arbitrary Unicode (odd case mappings, separators) never breaks offsets."""
     out = CountryTagger.default().tag(title, body, min_salience=0.0)
     check_invariants(title, body, out)
+
+
+def test_salience_is_the_documented_model(tagger: CountryTagger) -> None:
+    """tag()'s fast scoring equals the logistic model over the documented features."""
+    import json
+    import math
+
+    from pipeline.tagging.countries import FEATURES
+
+    model = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "pipeline/tagging/data/countries/salience.json"
+        ).read_text(encoding="utf-8")
+    )
+    assert model["features"] == list(FEATURES)
+    title, body = seed_article()
+    features, _ = tagger._features(title, body)
+    out = {c["code"]: c["salience"] for c in tagger.tag(title, body, min_salience=0.0)}
+    assert set(out) == set(features)
+    for code, x in features.items():
+        z = sum(w * v for w, v in zip(model["weights"], x, strict=True))
+        assert out[code] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-4)
