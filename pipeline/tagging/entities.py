@@ -125,6 +125,23 @@ _C_TABLE, _C_ADJACENT, _C_SENTENCE = 3, 2, 1
 _CACHE_LIMIT: Final = 200_000
 
 
+def _via_kind(kind: int) -> Callable[[str], tuple[int, str, str | None]]:
+    """Return a maker of the (kind, canonical, country) of a country-tagger look-up."""
+    return lambda code: (kind, "", code if kind != _NOT else None)
+
+
+# What a country-tagger look-up makes of a surface, by its "via"; other vias are places.
+_VIA_KINDS: Final = {
+    "name": _via_kind(_COUNTRY),
+    "alias": _via_kind(_COUNTRY),
+    "demonym": _via_kind(_DEMONYM),
+    "leader": _via_kind(_PERSON),
+    "institution": _via_kind(_ORG),
+    "currency": _via_kind(_NOT),
+}
+_LOC_KIND: Final = _via_kind(_LOC)
+
+
 # -- data --------------------------------------------------------------------------------
 
 
@@ -205,8 +222,9 @@ _SINGLE: Final = -1
 # The reading of a run: its segments, and the country the run's last word names or
 # belongs to (a cue for what follows: "Russian foreign ministry official ...").
 _Reading = tuple[tuple[_Seg, ...], "str | None"]
-# Whether the reading depends on the run opening a sentence; plain reading; initial reading.
-_RunInfo = tuple[bool, _Reading, _Reading]
+# Whether the reading depends on the run opening a sentence; plain reading; initial reading
+# (None until first needed); the run's text.
+_RunInfo = tuple[bool, _Reading, "_Reading | None", str]
 # A regex run's pieces that say something: (start, end, info).
 _Entry = tuple[tuple[int, int, _RunInfo], ...]
 _EMPTY: Final[_Reading] = ((), None)
@@ -269,8 +287,19 @@ class EntityTagger:
         self._t = _tables()
         self.data_version: str = self._t.version
         self._known_cache: dict[str, tuple[int, str, str | None]] = {}
+        # The entity tables in one dict, in order of precedence (first entry wins).
+        self._static: dict[str, tuple[int, str, str | None]] = {}
+        for surface, (canonical, code) in self._t.orgs.items():
+            self._static.setdefault(surface, (_ORG, canonical, code))
+        for surface in self._t.titles:
+            self._static.setdefault(surface, (_TITLE, surface, None))
+        for surface in self._t.honorifics:
+            self._static.setdefault(surface, (_HONORIFIC, surface, None))
+        for surface, (canonical, code) in self._t.regions.items():
+            self._static.setdefault(surface, (_LOC, canonical, code))
         self._run_cache: dict[str, _Entry] = {}
         self._info_cache: dict[str, _RunInfo] = {}
+        self._initial_cache: dict[str, _Reading] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
 
     @classmethod
@@ -289,36 +318,11 @@ class EntityTagger:
         hit = self._known_cache.get(surface)
         if hit is not None:
             return hit
-        t = self._t
-        result: tuple[int, str, str | None]
-        org = t.orgs.get(surface)
-        if org is not None:
-            result = (_ORG, org[0], org[1])
-        elif surface in t.titles:
-            result = (_TITLE, surface, None)
-        elif surface in t.honorifics:
-            result = (_HONORIFIC, surface, None)
-        elif surface in t.regions:
-            region = t.regions[surface]
-            result = (_LOC, region[0], region[1])
-        else:
-            found = self._lookup(surface)
-            if found is None:
-                result = (-1, "", None)
-            else:
-                code, via = found
-                if via in ("name", "alias"):
-                    result = (_COUNTRY, "", code)
-                elif via == "demonym":
-                    result = (_DEMONYM, "", code)
-                elif via == "leader":
-                    result = (_PERSON, "", code)
-                elif via == "institution":
-                    result = (_ORG, "", code)
-                elif via == "currency":
-                    result = (_NOT, "", None)
-                else:
-                    result = (_LOC, "", code)
+        hit = self._static.get(surface)
+        if hit is not None:
+            return hit
+        found = self._lookup(surface)
+        result = (-1, "", None) if found is None else _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
         if len(self._known_cache) >= _CACHE_LIMIT:
             self._known_cache.clear()
         self._known_cache[surface] = result
@@ -335,21 +339,34 @@ class EntityTagger:
         """Analyse a capitalised run, once per distinct run text (cached).
 
         Returns whether the reading depends on the run opening a sentence (its
-        first word is a common word), and the reading for each case.
+        first word is a common word), the plain reading, the sentence-initial
+        reading (None until :meth:`_initial` works it out) and the run.
         """
         hit = self._info_cache.get(run)
         if hit is not None:
             return hit
         first = run.partition(" ")[0]
         plain = self._analyse_uncached(run, False)
-        if self._is_common(first.removesuffix("'s").removesuffix("’s")):
-            info: _RunInfo = (True, plain, self._analyse_uncached(run, True))
-        else:
-            info = (False, plain, plain)
+        depends = self._is_common(first.removesuffix("'s").removesuffix("’s"))
+        # The sentence-initial reading is worked out when first needed (_initial).
+        info: _RunInfo = (depends, plain, None if depends else plain, run)
         if len(self._info_cache) >= _CACHE_LIMIT:
             self._info_cache.clear()
         self._info_cache[run] = info
         return info
+
+    def _initial(self, info: _RunInfo) -> _Reading:
+        """Return the reading of a run that opens a sentence (cached)."""
+        if info[2] is not None:
+            return info[2]
+        run = info[3]
+        reading = self._initial_cache.get(run)
+        if reading is None:
+            reading = self._analyse_uncached(run, True)
+            if len(self._initial_cache) >= _CACHE_LIMIT:
+                self._initial_cache.clear()
+            self._initial_cache[run] = reading
+        return reading
 
     def _pieces(self, run: str) -> tuple[tuple[int, int], ...]:
         """Cut a regex run at full stops that end a sentence; drop trailing possessives.
@@ -728,7 +745,7 @@ class EntityTagger:
         out: list[tuple[int, int, _RunInfo]] = []
         for ps, pe in pieces:
             info = self._analyse(run[ps:pe])
-            if info[1] != _EMPTY or info[2] != _EMPTY:
+            if info[1] != _EMPTY:
                 out.append((ps, pe, info))
         entry = tuple(out)
         if len(self._run_cache) >= _CACHE_LIMIT:
@@ -750,13 +767,34 @@ class EntityTagger:
         if headline or _LOUD_HINT.search(text):
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
             return
-        entry_of = self._entry
+        # The hot loop: one cached reading per distinct run; Python work per run only.
+        cache_get = self._run_cache.get
+        append = out.append
         for match in _RUN.finditer(text):
-            entry = entry_of(match.group())
-            if entry:
-                s = match.start()
-                for ps, pe, info in entry:
-                    self._emit(field, text, s + ps, s + pe, info, out, acronyms, cues)
+            run = match.group()
+            entry = cache_get(run)
+            if entry is None:
+                entry = self._entry(run)
+            if not entry:
+                continue
+            s = match.start()
+            for ps, pe, info in entry:
+                base = s + ps
+                if info[0] and _sentence_initial(text, base):
+                    segs, tail = self._initial(info)
+                else:
+                    segs, tail = info[1]
+                if tail is not None:
+                    cues.append((s + pe, base, tail))
+                for rs, re_, kind, canonical, country, strength, role in segs:
+                    start, end = base + rs, base + re_
+                    surface = text[start:end]
+                    m = _Mention(
+                        field, start, end, surface, kind, canonical, country, strength, role
+                    )
+                    append(m)
+                    if text.startswith(("(", " ("), end) and kind != _LOC:
+                        self._acronym(text, end, m, acronyms)
 
     def _scan_loud(
         self,
@@ -796,8 +834,10 @@ class EntityTagger:
         cues: list[tuple[int, int, str]],
     ) -> None:
         """Turn one analysed run at text[s:e] into mentions (and a country cue)."""
-        depends, plain, initial = info
-        segs, tail = initial if depends and _sentence_initial(text, s) else plain
+        if info[0] and _sentence_initial(text, s):
+            segs, tail = self._initial(info)
+        else:
+            segs, tail = info[1]
         if tail is not None:
             cues.append((e, s, tail))
         for rs, re_, kind, canonical, country, strength, role in segs:
@@ -806,12 +846,17 @@ class EntityTagger:
             m = _Mention(field, start, end, surface, kind, canonical, country, strength, role)
             out.append(m)
             if end == e and kind != _LOC and text.startswith(("(", " ("), e):
-                pm = _PAREN_ACRONYM.match(text, e)
-                if pm is not None and pm.group(1) != surface:
-                    acr = pm.group(1)
-                    if acr[0] == surface[0] or acr.isupper():
-                        acronyms[acr] = surface
-                        m.kind = _ORG
+                self._acronym(text, end, m, acronyms)
+
+    @staticmethod
+    def _acronym(text: str, end: int, m: _Mention, acronyms: dict[str, str]) -> None:
+        """Record "Name (ACRONYM)": the acronym names *m*, which is then an organisation."""
+        pm = _PAREN_ACRONYM.match(text, end)
+        if pm is not None and pm.group(1) != m.surface:
+            acr = pm.group(1)
+            if acr[0] == m.surface[0] or acr.isupper():
+                acronyms[acr] = m.surface
+                m.kind = _ORG
 
     # -- the article-level merge -------------------------------------------------------------
 
@@ -953,51 +998,58 @@ class EntityTagger:
         kept: list[_Mention],
         texts: dict[str, str],
     ) -> list[_Mention]:
-        """Tag headline runs (all capitals or title case) from known names only."""
+        """Tag headline runs (all capitals or Title Case) from known names only.
+
+        Longest first, up to four words: a name the article already has (case
+        folded: "SHEARER" is "Alan Shearer"), else a table entry of the
+        title-cased words ("LONDON" is a capital). Anything else says nothing.
+        """
         known: dict[str, _Mention] = {}
         for m in kept:
             known.setdefault(m.surface.lower(), m)
             if m.kind == _PERSON and " " in m.canonical:
-                parts = m.canonical.split(" ")
-                known.setdefault(parts[-1].lower(), m)
+                known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
+        common = self._t.common
+        table = self._known
         out: list[_Mention] = []
         for field, run, s, _e in deferred:
+            text = texts[field]
             toks = run.split(" ")
+            n = len(toks)
             offs: list[int] = []
+            bare: list[str] = []  # without a possessive
             pos = 0
             for tok in toks:
                 offs.append(pos)
                 pos += len(tok) + 1
-            i, n = 0, len(toks)
+                bare.append(tok[:-2] if tok.endswith(_POSSESSIVE) else tok)
+            lows = [tok.lower() for tok in bare]
+            cased = [_title_case(tok) if tok.isupper() else tok for tok in bare]
+            i = 0
             while i < n:
                 for j in range(min(n, i + 4), i, -1):
-                    rs, re_ = offs[i], offs[j - 1] + len(toks[j - 1])
-                    surface = run[rs:re_]
-                    if surface.endswith(_POSSESSIVE):
-                        re_ -= 2
-                        surface = surface[:-2]
-                    low = surface.lower()
-                    src = known.get(low)
-                    kind, canonical, code = -1, "", None
+                    src = known.get(" ".join(lows[i:j]))
                     if src is not None:
                         kind, canonical, code = src.kind, src.canonical, src.country
+                    elif j == i + 1 and lows[i] in common:
+                        break
                     else:
-                        cased = _title_case(surface)
-                        if cased.lower() in self._t.common and j - i == 1:
+                        surface = " ".join(cased[i:j])
+                        kind, canonical, code = table(surface)
+                        if kind < 0:
                             continue
-                        kind, canonical, code = self._known(cased)
-                        if kind in (_COUNTRY, _DEMONYM, _TITLE, _HONORIFIC, _NOT):
+                        if kind not in (_ORG, _LOC, _PERSON):
                             i = j - 1
                             break
-                        if kind not in (_ORG, _LOC, _PERSON):
-                            continue
-                        canonical = canonical or cased
+                        canonical = canonical or surface
+                    start = s + offs[i]
+                    end = s + offs[j - 1] + len(bare[j - 1])
                     out.append(
                         _Mention(
                             field,
-                            s + rs,
-                            s + re_,
-                            texts[field][s + rs : s + re_],
+                            start,
+                            end,
+                            text[start:end],
                             kind,
                             canonical,
                             code,
@@ -1159,13 +1211,18 @@ def _role_before(text: str, start: int, t: _Tables) -> str | None:
     return " ".join(words[k:])
 
 
-def _group(mentions: Iterable[_Mention]) -> list[Entity]:
+def _group(mentions: list[_Mention]) -> list[Entity]:
     """Group mentions into entities by (type, canonical), in reading order."""
-    order = sorted(mentions, key=lambda m: (m.field != "title", m.start))
+    mentions.sort(key=_reading_order)
     groups: dict[tuple[int, str], list[_Mention]] = {}
-    for m in order:
+    for m in mentions:
         if m.kind in _TYPE_NAMES:
-            groups.setdefault((m.kind, m.canonical), []).append(m)
+            key = (m.kind, m.canonical)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [m]
+            else:
+                group.append(m)
     entities: list[Entity] = []
     for (kind, canonical), ms in groups.items():
         best = ms[0]
@@ -1177,22 +1234,32 @@ def _group(mentions: Iterable[_Mention]) -> list[Entity]:
                 best = m
             if role is None and m.role:
                 role = m.role
-            key = (m.field, m.start, m.end)
-            if key not in seen:
-                seen.add(key)
-                mention_list.append(Mention(field=m.field, start=m.start, end=m.end))
+            key3 = (m.field, m.start, m.end)
+            if key3 not in seen:
+                seen.add(key3)
+                mention_list.append({"field": m.field, "start": m.start, "end": m.end})
         entities.append(
-            Entity(
-                text=ms[0].surface,
-                canonical=canonical,
-                type=_TYPE_NAMES[kind],
-                country=best.country if best.cstrength else None,
-                role=role,
-                mentions=mention_list,
-            )
+            {
+                "text": ms[0].surface,
+                "canonical": canonical,
+                "type": _TYPE_NAMES[kind],
+                "country": best.country if best.cstrength else None,
+                "role": role,
+                "mentions": mention_list,
+            }
         )
-    entities.sort(key=lambda e: -len(e["mentions"]))
+    entities.sort(key=_mention_count)
     return entities
+
+
+def _reading_order(m: _Mention) -> tuple[bool, int]:
+    """Sort key: title before body, then by offset."""
+    return (m.field != "title", m.start)
+
+
+def _mention_count(entity: Entity) -> int:
+    """Sort key: most mentioned first."""
+    return -len(entity["mentions"])
 
 
 # -- backends ----------------------------------------------------------------------------
