@@ -633,6 +633,8 @@ class CountryTagger:
                 kept = entries
             else:
                 surface = text[start:end]
+                if text[start - 1 : start] == "<" and surface.isupper():
+                    continue  # a ticker: "<ROK>" is Rockwell, not South Korea
                 if upper:
                     kept = tuple(
                         e
