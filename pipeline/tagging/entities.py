@@ -122,7 +122,7 @@ _TYPE_NAMES: Final[dict[int, EntityType]] = {_ORG: "ORG", _LOC: "LOC", _PERSON: 
 # Strength of a country attribution.
 _C_TABLE, _C_ADJACENT, _C_SENTENCE = 3, 2, 1
 
-_CACHE_LIMIT: Final = 200_000
+_CACHE_LIMIT: Final = 40_000
 
 
 def _via_kind(kind: int) -> Callable[[str], tuple[int, str, str | None]]:
