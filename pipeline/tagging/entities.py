@@ -883,12 +883,12 @@ class EntityTagger:
                     known_singles.setdefault(m.surface, (kind, canonical))
                 continue
             if kind == _PERSON:
-                parts = [p for p in canonical.split(" ") if p not in _PARTICLES]
+                parts = [p for p in canonical.split() if p not in _PARTICLES]
                 for part in (parts[-1], parts[0]) if parts else ():
                     if len(part) > 1 and not part.endswith("."):
                         by_part.setdefault(part, canonical)
             elif kind == _ORG:
-                words = [w for w in canonical.split(" ") if w not in _CONNECTOR_WORDS]
+                words = [w for w in canonical.split() if w not in _CONNECTOR_WORDS]
                 if len(words) > 1:
                     initials.setdefault("".join(w[0] for w in words), canonical)
         if acronyms:

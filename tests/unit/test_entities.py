@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pipeline.errors import BrinkwatchError
 from pipeline.tagging.countries import CountryTagger
 from pipeline.tagging.entities import EntityTagger, get_entity_tagger
-from pipeline.tagging.types import Entity
+from pipeline.tagging.types import Entity, FieldName
 
 
 def tag(title: str, body: str) -> list[Entity]:
@@ -355,3 +355,19 @@ def test_offsets_from_name_like_text(title: str, body: str) -> None:
 def test_offsets_from_any_text(title: str, body: str) -> None:
     """Arbitrary Unicode never breaks the tagger or its offsets."""
     check_offsets(title, body, tag(title, body))
+
+
+def test_assemble_other_recogniser_spans() -> None:
+    """Spans from another recogniser are trimmed, typed by the tables, and merged."""
+    body = "The Acme  Holdings board met. Anna Berg of the Acme  Holdings spoke; Berg's aide left."
+    spans: list[tuple[FieldName, int, int, str]] = [
+        ("body", body.index("The Acme"), body.index(" board"), "ORG"),
+        ("body", body.index("Anna Berg"), body.index(" of"), "PERSON"),
+        ("body", body.rindex("Acme"), body.index(" spoke"), "ORG"),
+        ("body", body.index("Berg's"), body.index(" aide"), "ORG"),
+    ]
+    entities = EntityTagger.default().assemble("", body, spans, [])
+    org = find(entities, "Acme  Holdings")
+    assert [body[m["start"] : m["end"]] for m in org["mentions"]] == ["Acme  Holdings"] * 2
+    berg = find(entities, "Anna Berg")
+    assert [body[m["start"] : m["end"]] for m in berg["mentions"]] == ["Anna Berg", "Berg"]
