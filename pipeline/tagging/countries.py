@@ -641,11 +641,9 @@ class CountryTagger:
                         for e in entries
                         if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
                     )
-                elif len(entries) == 1:
-                    if surface not in entries[0].forms:
-                        continue
-                    kept = entries
                 else:
+                    if "\n" in surface or "  " in surface:  # "South\nKorean"
+                        surface = " ".join(surface.split())
                     kept = tuple(e for e in entries if e.case == _ANY or surface in e.forms)
                 if not kept:
                     continue

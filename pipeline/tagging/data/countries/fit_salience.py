@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--gold-field", default="countries_modern")
     parser.add_argument("--part", choices=("even", "odd", "all"), default="even")
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument(
+        "--skip", action="append", default=[], help="a country code whose pairs are not used"
+    )
     args = parser.parse_args()
     tagger = CountryTagger.build()
     rows: list[list[float]] = []
@@ -49,6 +52,8 @@ def main() -> None:
             gold = set(record[args.gold_field])
             features, _ = tagger._features(record["title"], record["body"])
             for code, x in features.items():
+                if code in args.skip:
+                    continue
                 rows.append(x)
                 labels.append(1.0 if code in gold else 0.0)
     x_mat = np.array(rows)
@@ -64,7 +69,7 @@ def main() -> None:
         "about": "Logistic model of salience: P(an editor labels the article with the "
         "country | features). Refit with fit_salience.py.",
         "trained_on": f"{args.data.name} ({args.part} ids: {used} articles, {len(y)} pairs), "
-        f"gold field {args.gold_field}, l2 {args.l2}",
+        f"gold field {args.gold_field}, l2 {args.l2}, skipped {args.skip}",
         "features": list(FEATURES),
         "weights": [round(float(v), 5) for v in w],
     }
