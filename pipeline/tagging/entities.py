@@ -943,15 +943,26 @@ class EntityTagger:
                 org_ends[(m.field, m.end)] = m
         for field_cues in cue_lists.values():
             field_cues.sort()
+        # Per entity, mentions in order until a country (and, for a person, a role) is found.
+        groups: dict[tuple[int, str], list[_Mention]] = {}
         for m in kept:
-            if m.cstrength >= _C_ADJACENT and (m.kind != _PERSON or m.role is not None):
-                continue
-            text = texts[m.field]
-            code, strength, role = _attribute(text, m, cue_lists[m.field], t, org_ends, self._known)
-            if code is not None and strength > m.cstrength:
-                m.country, m.cstrength = code, strength
-            if role is not None and m.role is None and m.kind == _PERSON:
-                m.role = role
+            groups.setdefault((m.kind, m.canonical), []).append(m)
+        for (kind, _canonical), ms in groups.items():
+            need_country = all(m.cstrength < _C_ADJACENT for m in ms)
+            need_role = kind == _PERSON and all(m.role is None for m in ms)
+            for m in ms:
+                if not (need_country or need_role):
+                    break
+                text = texts[m.field]
+                code, strength, role = _attribute(
+                    text, m, cue_lists[m.field], t, org_ends, self._known
+                )
+                if code is not None and strength > m.cstrength:
+                    m.country, m.cstrength = code, strength
+                    need_country = strength < _C_ADJACENT
+                if role is not None and need_role:
+                    m.role = role
+                    need_role = False
         return _group(kept)
 
     def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
