@@ -69,7 +69,10 @@ def test_ways_of_naming(tagger: CountryTagger, sentence: str, expected: set[obje
 
 def test_output_names_are_common_short_names(tagger: CountryTagger) -> None:
     """The output uses "Russia"/"South Korea", not ISO formal names, plus alpha-3."""
-    out = {c["code"]: c for c in tagger.tag("", "Russia, South Korea and North Korea met.")}
+    out = {
+        c["code"]: c
+        for c in tagger.tag("", "Russia, South Korea and North Korea met.", min_salience=0)
+    }
     assert out["RU"]["name"] == "Russia" and out["RU"]["alpha3"] == "RUS"
     assert out["KR"]["name"] == "South Korea" and out["KR"]["alpha3"] == "KOR"
     assert out["KP"]["name"] == "North Korea" and out["KP"]["alpha3"] == "PRK"
