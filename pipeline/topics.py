@@ -56,7 +56,11 @@ def describe_topics(bootstrap_servers: str) -> dict[str, int]:
         names = [t for t in admin.list_topics() if not t.startswith("__")]
         if not names:
             return {}
-        return {t["topic"]: len(t["partitions"]) for t in admin.describe_topics(names)}
+        # kafka-python 2.x names the key "topic", 3.x "name".
+        return {
+            t.get("topic", t.get("name")): len(t["partitions"])
+            for t in admin.describe_topics(names)
+        }
     finally:
         admin.close()
 
