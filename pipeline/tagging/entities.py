@@ -661,11 +661,23 @@ class EntityTagger:
     # -- one article ----------------------------------------------------------------------
 
     def tag(self, title: str, body: str, countries: list[Country]) -> list[Entity]:
-        """Return the entities of one article, most mentioned first."""
+        """Return the entities of one article, most mentioned first.
+
+        *countries* is the country tagger's output for the same article. In the
+        body, the runs this tagger reads already give the same country cues (it
+        looks surfaces up in the country tagger's gazetteer), so only the
+        title's evidence is used: headline runs are matched, not read.
+        """
         cue_lists: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}
-        for country in countries:
-            for ev in country["evidence"]:
-                cue_lists[ev["field"]].append((ev["end"], ev["start"], country["code"]))
+        if title:
+            title_cues = cue_lists["title"]
+            for country in countries:
+                code = country["code"]
+                title_cues.extend(
+                    (ev["end"], ev["start"], code)
+                    for ev in country["evidence"]
+                    if ev["field"] == "title"
+                )
         mentions: list[_Mention] = []
         deferred: list[tuple[FieldName, str, int, int]] = []
         acronyms: dict[str, str] = {}
