@@ -177,4 +177,4 @@ def test_feed_reports_bad_records_with_file_and_line(
     assert f"{path}:2: not JSON" in captured.err
     assert f"{path}:4:" in captured.err and "body" in captured.err
     sent = collect(settings, settings.topic_articles, lambda got: len(got) >= 2, timeout=20)
-    assert [a["title"] for a in sent] == ["A", "C"]
+    assert sorted(a["title"] for a in sent) == ["A", "C"]  # two partitions: no total order
