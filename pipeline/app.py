@@ -136,13 +136,17 @@ class Worker:
             return
         consumer = self.app.consumer
         for tp in consumer.assignment():
+            # Only the agents' input topics: changelogs are read during recovery alone, and a
+            # partition no record has come from yet has no position to measure from.
+            pos = self._offsets.get((tp.topic, tp.partition))
+            if pos is None:
+                continue
             try:
                 high = consumer.highwater(tp)
             except Exception:
                 continue
             if high is None:
                 continue
-            pos = self._offsets.get((tp.topic, tp.partition), -1)
             self.metrics.set_lag(tp.topic, tp.partition, max(0, high - pos - 1))
 
     # -- agents -------------------------------------------------------------
@@ -220,7 +224,10 @@ class Worker:
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
         s = self.settings
         back = s.spike_window_s - s.spike_step_s  # delta() of the full trailing window
+        offsets = self._offsets
         async for event in stream.events():
+            msg = event.message
+            offsets[(msg.topic, msg.partition)] = msg.offset
             rec = loads(event.value)
             country: str = rec["country"]
             self.spike_count[country] += 1
