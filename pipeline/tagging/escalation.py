@@ -69,7 +69,7 @@ import json
 import math
 import re
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +138,7 @@ _SPACE_CHARS = (
     + ("‘’‚‛“”„‟«»‹›—–―‐‑‒…•·′″")
 )
 _NORMALISE = str.maketrans(dict.fromkeys(_SPACE_CHARS, " "))
-_GAP_BREAKS = ".;:!?()\n"
-_PASSIVE = re.compile(r"\b(?:by|from)\b")
+_GAP_BREAKS = frozenset(".;:!?()\n")
 
 _RISING: Final[tuple[Level, ...]] = LEVELS[1:]
 
@@ -484,6 +483,7 @@ class EscalationTagger:
             compiler.add(phrase, _KIND_PHRASE, -1, 0.0)
 
         self._cue_groups: list[_CueGroup] = []
+        self._adjacent: dict[str, int] = {}
         for group in lexicon["modality_cues"]:
             modality = str(group["modality"])
             if modality not in self._rank:
@@ -501,11 +501,18 @@ class EscalationTagger:
             ref = len(self._cue_groups)
             self._cue_groups.append(cue_group)
             for cue in group["cues"]:
-                compiler.add(cue, _KIND_CUE, ref, 0.0)
-        self._max_window = max(g.window for g in self._cue_groups)
+                literals = expand_phrase(cue, compiler.irregular)
+                if _adjacent(cue_group) and not any("*" in c or "..." in c for c in literals):
+                    # Cues right before the phrase ("the", "continued their") are looked
+                    # up by the words before each phrase instead of being scanned for.
+                    for literal in literals:
+                        self._adjacent.setdefault(literal, ref)
+                else:
+                    compiler.add(cue, _KIND_CUE, ref, 0.0)
+        self._adjacent_words = max((c.count(" ") + 1 for c in self._adjacent), default=0)
 
         breaks = lexicon["clause_breaks"]
-        self._break_punct = str(breaks["punctuation"])
+        self._break_punct = frozenset(str(breaks["punctuation"]))
         for word in breaks["words"]:
             compiler.add(word, _KIND_BREAK, 0, 0.0)
 
@@ -566,7 +573,7 @@ class EscalationTagger:
                     if m is None:
                         continue
                     head_end, space = space - 1, m.end()
-                    if any(ch in text[head_end : space - 1] for ch in _GAP_BREAKS):
+                    if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                         continue
                 if p.kind == _KIND_PHRASE:
                     phrases.append((end_idx - p.key_len + 1, space - 1, p))
@@ -574,22 +581,25 @@ class EscalationTagger:
                     contexts.append((end_idx - p.key_len + 1, p.ref))
         if not phrases:
             return
-        actors: list[tuple[int, int, str]] | None = None
-        span = (0, -1)
+        field_actors: list[tuple[int, int, str]] | None = None
+        sentence_actors: list[tuple[int, int, str]] = []
+        s0, s1 = 0, 0
         cues = _Cues([], [])
         for start, end, pattern in _resolve(phrases):
             category = self._categories[pattern.ref]
-            if not span[0] <= start < span[1]:
-                span = _sentence_span(text, start)
-                cues = self._sentence_cues(padded, text, *span)
-            s0, s1 = span
+            if start >= s1:  # a new sentence (phrases come in order, sentences too)
+                s0, s1 = _sentence_span(text, start, s1)
+                cues = self._sentence_cues(padded, text, s0, s1)
+                if field_actors is None:
+                    field_actors = _actor_spans(field, countries, entities)
+                lo = bisect_left(field_actors, (s0, -1, ""))
+                hi = bisect_left(field_actors, (s1, -1, ""))
+                sentence_actors = field_actors[lo:hi]
             if category.unless and any(
                 s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
             ):
                 continue
-            modality = self._modality(lowered, start, end, cues)
-            if actors is None:
-                actors = _actor_spans(field, countries, entities)
+            modality = self._modality(lowered, start, end, s0, cues)
             out.append(
                 {
                     "category": category.name,
@@ -602,7 +612,7 @@ class EscalationTagger:
                     "negated": modality in self._not_asserted,
                     "modality": modality,
                     "weight": round(pattern.weight * self._factors[modality], 3),
-                    "actors": _actors(lowered, start, end, s0, s1, actors),
+                    "actors": _actors(lowered, start, end, sentence_actors),
                 }
             )
 
@@ -623,10 +633,19 @@ class EscalationTagger:
                 last_end = end
         return cues
 
-    def _modality(self, lowered: str, start: int, end: int, cues: _Cues) -> str:
+    def _modality(self, lowered: str, start: int, end: int, s0: int, cues: _Cues) -> str:
         """Return the modality that the cues governing the phrase at ``[start, end)`` give it."""
         best: str | None = None
         gerund: bool | None = None
+        if self._adjacent_words:
+            before = lowered[max(s0, start - 12 * self._adjacent_words) : start]
+            if before[-1:].isspace() and self._break_punct.isdisjoint(before[-3:]):
+                words = before.translate(_NORMALISE).split()[-self._adjacent_words :]
+                for k in range(len(words), 0, -1):
+                    ref = self._adjacent.get(" ".join(words[-k:]), -1)
+                    if ref >= 0:
+                        best = self._cue_groups[ref].modality
+                        break
         for c_start, c_end, ref in cues.cues:
             group = self._cue_groups[ref]
             if group.after:
@@ -655,7 +674,7 @@ class EscalationTagger:
 
     def _broken(self, lowered: str, lo: int, hi: int, breaks: list[int]) -> bool:
         """Return True if a clause break lies between offsets *lo* and *hi*."""
-        if any(ch in lowered[lo:hi] for ch in self._break_punct):
+        if not self._break_punct.isdisjoint(lowered[lo:hi]):
             return True
         i = bisect_left(breaks, lo)
         return i < len(breaks) and breaks[i] < hi
@@ -679,9 +698,14 @@ def _matches(
                 if m is None:
                     continue
                 head_end, space = space - 1, m.end()
-                if any(ch in text[head_end : space - 1] for ch in _GAP_BREAKS):
+                if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                     continue
             yield start, space - 1, p
+
+
+def _adjacent(group: _CueGroup) -> bool:
+    """Return True if the group's cues must stand right before the phrase."""
+    return not group.after and group.window == 0 and not group.gerund
 
 
 def _resolve(phrases: list[tuple[int, int, _Pattern]]) -> Iterator[tuple[int, int, _Pattern]]:
@@ -730,21 +754,27 @@ def _is_boundary(text: str, p: int) -> int:
     return q
 
 
-def _sentence_span(text: str, offset: int) -> tuple[int, int]:
+def _sentence_span(text: str, offset: int, lo: int = 0) -> tuple[int, int]:
     """Return the span of the sentence holding *offset*, as ``split_sentences`` cuts it.
 
-    Scans outwards from *offset* instead of splitting the whole text.
+    Scans outwards from *offset* instead of splitting the whole text; *lo* (a
+    sentence end or 0) bounds the backward scan.
     """
-    start = 0
+    start = lo
     pos = offset
-    while pos > 0:
-        p = max(text.rfind(ch, 0, pos) for ch in ".!?\n")
+    while pos > lo:
+        p = max(
+            text.rfind(".", lo, pos),
+            text.rfind("!", lo, pos),
+            text.rfind("?", lo, pos),
+            text.rfind("\n", lo, pos),
+        )
         if p < 0:
             break
         if text[p] == "\n":
             start = p + 1
             break
-        while p > 0 and text[p - 1] in ".!?":
+        while p > lo and text[p - 1] in ".!?":
             p -= 1
         q = _is_boundary(text, p)
         if q != -1 and q <= offset:
@@ -798,20 +828,16 @@ def _actor_spans(
     return spans
 
 
-def _actors(
-    lowered: str,
-    start: int,
-    end: int,
-    s0: int,
-    s1: int,
-    spans: list[tuple[int, int, str]],
-) -> list[str]:
-    """Return the signal's actor codes: agent, target, then the sentence's other countries."""
-    lo = bisect_left(spans, (s0, -1, ""))
-    hi = bisect_right(spans, (s1, -1, ""))
+def _actors(lowered: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> list[str]:
+    """Return the signal's actor codes: agent, target, then the sentence's other countries.
+
+    *spans* are the country and entity mentions of the signal's sentence.
+    """
+    if not spans:
+        return []
     before: list[tuple[int, str]] = []
     after: list[tuple[int, str]] = []
-    for a_start, a_end, code in spans[lo:hi]:
+    for a_start, a_end, code in spans:
         if a_end <= start:
             before.append((start - a_end, code))
         elif a_start >= end:
@@ -823,7 +849,7 @@ def _actors(
     order: list[str] = []
     if after and after[0][0] >= 0:
         gap = lowered[end : end + after[0][0]]
-        if gap.count(" ") <= _MAX_ACTOR_GAP + 1 and _PASSIVE.search(gap):
+        if gap.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in gap or " from " in gap):
             order.append(after.pop(0)[1])  # "attacks from the Russian army": agent after
     if before:
         order.append(before.pop(0)[1])

@@ -425,6 +425,15 @@ def test_definite_reference_presupposes_the_event(tagger: EscalationTagger) -> N
     assert again["modality"] == "asserted"
 
 
+def test_sympathy_makes_the_event_background(tagger: EscalationTagger) -> None:
+    """Killings that condolences are about are presupposed, not asserted as news."""
+    escalation = tag(
+        tagger, "The minister expressed condolences to the families of those killed in Kabul."
+    )
+    assert find(escalation, "killed")["modality"] == "presupposed"
+    assert asserted(escalation) == []
+
+
 # -- inflections --------------------------------------------------------------------------
 
 
