@@ -107,9 +107,9 @@ Thresholds = tuple[float, float, float, float]
 #: at S >= 1.02, so any one asserted signal is low (even an attributed
 #: investigation, 1.05); "elevated" at S >= 5.6: one material act of weight
 #: 6-10, an ultimatum or several verbal signals; "high" at S >= 15: a deadly
-#: attack reported with its killings, or fighting plus shelling (about 1.2 %
+#: attack reported with its killings, or fighting plus shelling (about 1 %
 #: of the wire); "critical" at S >= 34.7: sustained violence across several
-#: CAMEO codes (about 0.1 % of the wire: the Gulf war battle reports).
+#: CAMEO codes (about 0.15 % of the wire: the Gulf war battle reports).
 DEFAULT_THRESHOLDS: Final[Thresholds] = (4.0, 20.0, 45.0, 75.0)
 
 #: The lexicon file.
@@ -127,7 +127,6 @@ MODALITIES: Final[tuple[str, ...]] = (
 )
 
 _DEFAULT_GAP = 4
-_SENTENCE_WINDOW = 400  # characters scanned before a signal for cues
 _MAX_ACTOR_GAP = 4  # words between a phrase and "by"/"from" + agent
 
 # Characters that count as spaces when matching: ASCII punctuation and the
