@@ -784,10 +784,13 @@ def _sentence_span(text: str, offset: int, lo: int = 0) -> tuple[int, int]:
     end = n
     pos = offset
     while pos < n:
-        found = [i for i in (text.find(ch, pos) for ch in ".!?\n") if i >= 0]
-        if not found:
+        p = n
+        for ch in ".!?\n":
+            i = text.find(ch, pos, p)
+            if i >= 0:
+                p = i
+        if p == n:
             break
-        p = min(found)
         if text[p] == "\n":
             end = p
             break
