@@ -18,13 +18,16 @@ The app never declares topics: ``brinkwatch topics create`` does (see
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import faust
-from faust.types import EventT
+from faust.exceptions import ConsumerNotStarted
+from faust.types import ConsumerT, EventT
 
 from pipeline import __version__
 from pipeline.enrich import DedupWindow, Enricher
@@ -38,7 +41,7 @@ from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
 from pipeline.topics import TABLES
 
-__all__ = ["Worker", "broker_url", "create_worker", "faust_settings"]
+__all__ = ["App", "Worker", "broker_url", "create_worker", "faust_settings"]
 
 log = logging.getLogger("brinkwatch.worker")
 
@@ -47,6 +50,32 @@ def broker_url(bootstrap_servers: str) -> str:
     """Turn ``host1:9092,host2:9092`` into Faust's ``kafka://host1:9092;kafka://host2:9092``."""
     hosts = [h.strip() for h in bootstrap_servers.split(",") if h.strip()]
     return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
+
+
+class App(faust.App):
+    """A ``faust.App`` whose consumer waits for its thread before subscribing.
+
+    Faust's conductor subscribes as soon as the agents and tables are
+    registered; on a loaded machine the consumer thread may not have started
+    yet, and the worker crashes with ``ConsumerNotStarted`` (faust-streaming
+    issue #446). Subscribing is retried for up to 30 s instead.
+    """
+
+    def _new_consumer(self) -> ConsumerT:
+        consumer = super()._new_consumer()
+        subscribe = consumer.subscribe
+
+        async def patient_subscribe(topics: Iterable[str]) -> None:
+            wanted = set(topics)
+            for _ in range(300):
+                try:
+                    return await subscribe(wanted)
+                except ConsumerNotStarted:
+                    await asyncio.sleep(0.1)
+            return await subscribe(wanted)
+
+        consumer.subscribe = patient_subscribe  # type: ignore[method-assign]
+        return consumer
 
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
@@ -88,10 +117,10 @@ class Worker:
         self.metrics = metrics or Metrics()
         self.enricher = Enricher(settings)
         self.dedup = DedupWindow(s.dedup_size, s.dedup_ttl_seconds)
-        self.thresholds = s.level_thresholds or DEFAULT_THRESHOLDS
+        self.thresholds = s.thresholds or DEFAULT_THRESHOLDS
         self.metrics.set_build_info(**self.enricher.versions)
         self._offsets: dict[tuple[str, int], int] = {}
-        self.app = app = faust.App(s.app_id, **faust_settings(s))
+        self.app = app = App(s.app_id, **faust_settings(s))
         raw: dict[str, Any] = {"value_serializer": "raw", "key_serializer": "raw"}
         self.t_articles = app.topic(s.topic_articles, **raw)
         self.t_enriched = app.topic(s.topic_enriched, **raw)

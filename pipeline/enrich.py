@@ -78,7 +78,7 @@ class Enricher:
             min_salience=settings.country_min_salience
             if settings.country_min_salience >= 0
             else None,
-            thresholds=settings.level_thresholds or None,  # type: ignore[arg-type]
+            thresholds=settings.thresholds,
             entity_backend=settings.entity_backend,
             spacy_model=settings.spacy_model,
         )

@@ -172,6 +172,12 @@ class Settings:
             )
 
     @property
+    def thresholds(self) -> tuple[float, float, float, float] | None:
+        """The level thresholds (low, elevated, high, critical), or None for the defaults."""
+        t = self.level_thresholds
+        return (t[0], t[1], t[2], t[3]) if t else None
+
+    @property
     def topics(self) -> dict[str, str]:
         """Every topic the project creates up front, by role."""
         topics = {
