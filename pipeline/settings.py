@@ -125,7 +125,8 @@ class Settings:
         default=12, metadata=_doc("Past windows that form a country's baseline.")
     )
     spike_z: float = field(
-        default=3.0, metadata=_doc("Z-score of the window's mean escalation that raises a spike.")
+        default=3.0,
+        metadata=_doc("Z-score of the window's total escalation over its baseline that spikes."),
     )
     spike_ratio: float = field(
         default=2.0,
