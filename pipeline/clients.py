@@ -15,7 +15,31 @@ from pipeline.errors import BrokerError, DataError
 from pipeline.serde import dumps, loads
 from pipeline.sources import Record
 
-__all__ = ["FeedReport", "feed_records", "make_producer", "read_topic"]
+__all__ = [
+    "BOOTSTRAP_TIMEOUT_MS",
+    "FeedReport",
+    "feed_records",
+    "make_admin",
+    "make_producer",
+    "read_topic",
+]
+
+#: How long a client waits for the first broker connection before giving up.
+BOOTSTRAP_TIMEOUT_MS = 10_000
+
+
+def make_admin(bootstrap_servers: str) -> Any:
+    """Return a KafkaAdminClient, or raise BrokerError naming the unreachable address."""
+    from kafka import KafkaAdminClient
+
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers,
+            request_timeout_ms=10_000,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+    except Exception as exc:
+        raise BrokerError(f"cannot reach the broker at {bootstrap_servers}: {exc}") from exc
 
 
 def make_producer(bootstrap_servers: str, **overrides: Any) -> Any:
@@ -29,6 +53,7 @@ def make_producer(bootstrap_servers: str, **overrides: Any) -> Any:
         "batch_size": 256 * 1024,
         "max_request_size": 4 * 1024 * 1024,
         "request_timeout_ms": 15_000,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
     }
     config.update(overrides)
     try:
@@ -88,6 +113,7 @@ def read_topic(
             enable_auto_commit=False,
             group_id=None,
             fetch_max_wait_ms=100,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         )
     except Exception as exc:
         raise BrokerError(f"cannot reach the broker at {bootstrap_servers}: {exc}") from exc

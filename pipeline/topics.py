@@ -9,7 +9,9 @@ never to declare topics itself; this module is the only place that does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from pipeline.clients import make_admin
 from pipeline.errors import BrokerError
 from pipeline.settings import Settings
 
@@ -49,20 +51,21 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 def describe_topics(bootstrap_servers: str) -> dict[str, int]:
     """Return ``{topic: partition count}`` of every topic on the broker."""
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = make_admin(bootstrap_servers)
     try:
-        names = [t for t in admin.list_topics() if not t.startswith("__")]
-        if not names:
-            return {}
-        # kafka-python 2.x names the key "topic", 3.x "name".
-        return {
-            t.get("topic", t.get("name")): len(t["partitions"])
-            for t in admin.describe_topics(names)
-        }
+        return _partition_counts(admin)
     finally:
         admin.close()
+
+
+def _partition_counts(admin: Any) -> dict[str, int]:
+    names = [t for t in admin.list_topics() if not t.startswith("__")]
+    if not names:
+        return {}
+    # kafka-python 3.x names the key "name"; 2.x named it "topic".
+    return {
+        t.get("topic", t.get("name")): len(t["partitions"]) for t in admin.describe_topics(names)
+    }
 
 
 def create_topics(settings: Settings) -> dict[str, str]:
@@ -70,19 +73,11 @@ def create_topics(settings: Settings) -> dict[str, str]:
 
     Raises :class:`BrokerError` if a topic exists with another partition count.
     """
-    from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
 
+    admin = make_admin(settings.bootstrap_servers)
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=10_000
-        )
-    except Exception as exc:
-        raise BrokerError(
-            f"cannot reach the broker at {settings.bootstrap_servers}: {exc}"
-        ) from exc
-    try:
-        existing = describe_topics(settings.bootstrap_servers)
+        existing = _partition_counts(admin)
         result: dict[str, str] = {}
         missing: list[NewTopic] = []
         for spec in topic_specs(settings):
