@@ -62,11 +62,17 @@ def _print_json(obj: Any) -> None:
 @cli.command()
 def config(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
 ) -> int:
     """Print every setting's effective value, its variable and what it does."""
     s = Settings.from_env()
     if as_json:
         _print_json({name: value for name, value, _ in s.describe()})
+        return 0
+    if markdown:
+        print("| variable | default | meaning |\n|---|---|---|")
+        for name, value, doc in s.describe():
+            print(f"| `{name}` | `{value}` | {doc} |" if value else f"| `{name}` | | {doc} |")
         return 0
     from rich.table import Table
 
