@@ -80,9 +80,8 @@ import math
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, NamedTuple
 
 import ahocorasick
 import pycountry
@@ -192,6 +191,12 @@ _DATA_FILES = (
 _ANY: Final = 0  # any case
 _SENSITIVE: Final = 1  # as written (or upper-case in an all-capital field)
 
+# How a key's readings are checked against the matched text: all case-insensitive, one
+# case-sensitive reading, several readings.
+_M_ANY: Final = 0
+_M_ONE: Final = 1
+_M_MANY: Final = 2
+
 # Flags.
 _F_PERSON: Final = 1  # also a person's name ("Jordan")
 _F_US_STATE: Final = 2  # also a US state ("Georgia")
@@ -224,8 +229,10 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# A candidate end of the lead sentence: a full stop followed by a capital, or a paragraph break.
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n[ \t]*\n|\n[ \t]{2,}")
+# After a sentence stop: closing quotes, space, then a capital or digit; paragraph breaks.
+_AFTER_STOP = re.compile(r"[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]")
+_CLOSERS: Final = frozenset(" \n\t\"')]”’")
+_PARAGRAPH_BREAKS: Final = ("\n\n", "\n  ", "\n\t", "\n \n")
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
     "adm sgt"
@@ -253,8 +260,7 @@ _COMPANY_WORDS = _wordset(
 _FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trust"))
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One reading of a surface: a country (None blocks the span), via, case rule, flags."""
 
     code: str | None
@@ -359,12 +365,18 @@ class _Builder:
         for key, slot in self.by_key.items():
             padded = f" {key} "
             ranked = _rank(slot.values())
-            simple = all(e.case == _ANY for e in ranked)
-            automaton.add_word(padded, (len(padded), ranked, simple))
+            forms: frozenset[str]
+            if all(e.case == _ANY for e in ranked):
+                mode, forms = _M_ANY, frozenset()
+            elif len(ranked) == 1:
+                mode, forms = _M_ONE, ranked[0].forms
+            else:
+                mode, forms = _M_MANY, frozenset()
+            automaton.add_word(padded, (len(padded), ranked, mode, forms))
         # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
             word = f" qzx{_base26(i)}xzq "
-            automaton.add_word(word, (len(word), (), True))
+            automaton.add_word(word, (len(word), (), _M_ANY, frozenset()))
         automaton.make_automaton()
         return automaton
 
@@ -503,7 +515,7 @@ class CountryTagger:
         ranked = sorted(stats, key=lambda c: -stats[c][0])
         top = stats[ranked[0]][0]
         base = w[0] + w[4] * math.log(len(ranked))
-        total = sum(len(ev) for ev in evidence.values())
+        total = sum(map(len, evidence.values()))
         scored: list[tuple[float, str]] = []
         for rank, code in enumerate(ranked):
             st = stats[code]
@@ -560,10 +572,14 @@ class CountryTagger:
                     st = stats[code] = [0.0, 0.0 if in_title else start / size, *_ZEROS]
                     evidence[code] = []
                 st[0] += via_w[via] * zone_w[zone]
-                for i in (via_i[via], _ZONE_AT + zone):
-                    c = int(st[i])
-                    st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
-                    st[i] = c + 1.0
+                i = via_i[via]
+                c = int(st[i])
+                st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
+                st[i] = c + 1.0
+                i = _ZONE_AT + zone
+                c = int(st[i])
+                st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
+                st[i] = c + 1.0
                 evidence[code].append(
                     {
                         "field": field,
@@ -626,16 +642,24 @@ class CountryTagger:
         """Run the automaton once over *text*; keep case-fitting readings, longest first."""
         upper = text.isupper()
         hits: list[_Hit] = []
-        for end_idx, (length, entries, simple) in self._automaton.iter(_padded_normal(text)):
+        last_start = last_end = -1
+        for end_idx, (length, entries, mode, forms) in self._automaton.iter(_padded_normal(text)):
             start = end_idx - length + 1
             end = end_idx - 1
-            if simple:
+            if mode == _M_ANY:
                 kept = entries
             else:
                 surface = text[start:end]
                 if text[start - 1 : start] == "<" and surface.isupper():
                     continue  # a ticker: "<ROK>" is Rockwell, not South Korea
-                if upper:
+                if mode == _M_ONE and not upper:
+                    if surface not in forms:
+                        if "\n" not in surface and "  " not in surface:
+                            continue
+                        if " ".join(surface.split()) not in forms:  # "South\nKorean"
+                            continue
+                    kept = entries
+                elif upper:
                     kept = tuple(
                         e
                         for e in entries
@@ -648,12 +672,19 @@ class CountryTagger:
                 if not kept:
                     continue
             # Matches arrive by end offset: a match that contains earlier ones replaces
-            # them; one that starts inside the previous match loses (leftmost-longest).
-            while hits and hits[-1][0] >= start:
-                hits.pop()
-            if hits and hits[-1][1] > start:
+            # them; one that starts inside an earlier match loses (leftmost-longest).
+            if start <= last_start:
+                k = len(hits) - 1
+                while k >= 0 and hits[k][0] >= start:
+                    k -= 1
+                if k >= 0 and hits[k][1] > start:
+                    continue
+                del hits[k + 1 :]
+            elif start < last_end:
                 continue
             hits.append((start, end, kept))
+            last_start = start
+            last_end = end
         return hits
 
     def _mentions(self, text: str) -> list[tuple[int, int, str, str]]:
@@ -663,13 +694,13 @@ class CountryTagger:
         titleish: bool | None = None
         for i, (start, end, entries) in enumerate(hits):
             us_state = False  # the US state reading won over the country
-            for entry in entries:
-                code = entry.code
+            for code, via, _case, _forms, flags in entries:
                 if code is None:
                     break  # a longer phrase that names no country
-                flags = entry.flags
                 if flags & _F_RARE:
-                    if flags & _F_AFTER_COMMA and not text[:start].rstrip().endswith(","):
+                    if flags & _F_AFTER_COMMA and not text[
+                        max(0, start - 4) : start
+                    ].rstrip().endswith(","):
                         continue
                     if flags & _F_AMOUNT and not _after_amount(text, start):
                         continue
@@ -700,7 +731,7 @@ class CountryTagger:
                         break
                 elif after == "." and flags & _F_DOT:
                     end += 1
-                out.append((start, end, code, entry.via))
+                out.append((start, end, code, via))
                 break
         ric = self._ric
         for m in _RIC_SUFFIX.finditer(text):
@@ -742,18 +773,47 @@ class CountryTagger:
 
 
 def _lead_end(body: str) -> int:
-    """Return the offset where the body's lead (first) sentence ends."""
-    for m in _SENTENCE_END.finditer(body):
-        if m.group()[0] == ".":
-            i = j = m.start()
-            while j > 0 and (body[j - 1].isalpha() or body[j - 1] == "."):
-                j -= 1
-            word = body[j:i]
-            # "U.S." and "J." (initials) or "Gen." (abbreviations) do not end a sentence.
-            if "." in word or len(word) == 1 or word.lower() in _ABBREVIATIONS:
-                continue
-        return m.end()
-    return len(body)
+    """Return the offset where the body's lead (first) sentence ends.
+
+    The lead ends at a paragraph break (blank line or indented line) or at a
+    ".", "!" or "?" followed by a space and a capital or digit, unless the
+    full stop closes an initial, an acronym ("U.S.") or an abbreviation
+    ("Gen."). Only ``str.find`` scans the text, so this costs little.
+    """
+    limit = len(body)
+    for brk in _PARAGRAPH_BREAKS:
+        k = body.find(brk, 0, limit)
+        if k != -1:
+            limit = k
+    pos = 0
+    while True:
+        stop = limit
+        for ch in ".!?":
+            k = body.find(ch, pos, stop)
+            if k != -1:
+                stop = k
+        if stop >= limit:
+            return limit
+        after = stop + 1
+        while after < limit and body[after] in ".!?":
+            after += 1
+        if body[after : after + 1] not in _CLOSERS:  # "1.5", "U.S.-based"
+            pos = after
+            continue
+        if _AFTER_STOP.match(body, after) and not (
+            body[stop] == "." and _abbreviation_before(body, stop)
+        ):
+            return after
+        pos = after
+
+
+def _abbreviation_before(body: str, dot: int) -> bool:
+    """Return True if the "." at *dot* closes an initial, acronym or abbreviation."""
+    j = dot
+    while j > 0 and (body[j - 1].isalpha() or body[j - 1] == "."):
+        j -= 1
+    word = body[j:dot]
+    return "." in word or len(word) == 1 or word.lower() in _ABBREVIATIONS
 
 
 def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
