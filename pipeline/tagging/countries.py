@@ -62,15 +62,25 @@ Texas" is US). A place or currency word that starts a company name
 ("Piedmont Aviation", "Sterling Software") names no country.
 
 Salience: each mention scores ``VIA_WEIGHTS[via] * POSITION_WEIGHTS[zone]``
-(zones: title, lead sentence of the body, rest of the body). A country's
-salience combines its share of the top score with the absolute evidence::
+(zones: title, lead sentence of the body, rest of the body; a name beats a
+city, which beats a demonym). A country's salience is the probability, from a
+logistic model over :data:`FEATURES` (log score, share of the top score,
+rank, how many countries the article names, where the country is first
+named, its share of all mentions, and the log counts of its mentions by via
+and by zone), that an editor would label the article with it. The weights
+live in ``data/countries/salience.json``; ``fit_salience.py`` refits them
+from labelled stories (currently Reuters-21578 dev stories with even ids,
+leaving US pairs out, since Reuters labels the US on most stories that never
+name it). Salience lies in 0..1. The focus is the most salient country, what
+the article is mainly about (ties keep the score order). Countries below
+``min_salience`` (default :data:`DEFAULT_MIN_SALIENCE`, chosen on held-out
+stories) are dropped, the focus included: an article that names a country
+only in passing may yield an empty list.
 
-    salience = SHARE * score / top + (1 - SHARE) * min(1, score / SATURATION)
-
-so it lies in 0..1. The focus is the top-scoring country (ties go to the one
-named first). Countries below ``min_salience`` (default
-:data:`DEFAULT_MIN_SALIENCE`) are dropped, the focus included: an article that
-names a country only in passing yields an empty list.
+Beyond the gazetteer, one regular expression (anchored on a literal ".")
+finds Reuters Instrument Code suffixes in tickers; the lead sentence is found
+with ``str.find``. ``data_version`` combines the data files' versions and the
+leaders' ``as_of`` date.
 """
 
 from __future__ import annotations
