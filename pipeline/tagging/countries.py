@@ -280,6 +280,24 @@ class _Entry(NamedTuple):
     flags: int
 
 
+# One mention found in a field: (field, start, end, via).
+_Found = tuple[FieldName, int, int, str]
+
+
+def _evidence(found: list[_Found], title: str, body: str) -> list[Evidence]:
+    """Return the evidence records of the mentions *found*."""
+    return [
+        {
+            "field": field,
+            "start": start,
+            "end": end,
+            "text": (title if field == "title" else body)[start:end],
+            "via": via,
+        }
+        for field, start, end, via in found
+    ]
+
+
 # A match in one field: (start, end, readings that passed the case check).
 _Hit = tuple[int, int, tuple[_Entry, ...]]
 
@@ -557,17 +575,21 @@ class CountryTagger:
                     "mentions": len(evidence[code]),
                     "salience": round(salience, 4),
                     "focus": not out,
-                    "evidence": evidence[code],
+                    "evidence": _evidence(evidence[code], title, body),
                 }
             )
         return out
 
     def _collect(
         self, title: str, body: str
-    ) -> tuple[dict[str, list[float]], dict[str, list[Evidence]]]:
-        """Return per country [score, first position, counts by via and zone] and evidence."""
+    ) -> tuple[dict[str, list[float]], dict[str, list[_Found]]]:
+        """Return per country [score, first position, counts by via and zone] and mentions.
+
+        Mentions are (field, start, end, via); :func:`_evidence` turns them into
+        :class:`Evidence` for the countries that make it into the output.
+        """
         stats: dict[str, list[float]] = {}
-        evidence: dict[str, list[Evidence]] = {}
+        evidence: dict[str, list[_Found]] = {}
         via_w = VIA_WEIGHTS
         zone_w = _ZONE_WEIGHTS
         via_i = _VIA_INDEX
@@ -590,15 +612,7 @@ class CountryTagger:
                 c = int(st[i])
                 st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
                 st[i] = c + 1.0
-                evidence[code].append(
-                    {
-                        "field": field,
-                        "start": start,
-                        "end": end,
-                        "text": text[start:end],
-                        "via": via,
-                    }
-                )
+                evidence[code].append((field, start, end, via))
         return stats, evidence
 
     def _step(self, index: int, count: int) -> float:
@@ -613,7 +627,8 @@ class CountryTagger:
         :meth:`tag` computes the same model without building these lists; this
         form is for fitting the model (``fit_salience.py``) and for tests.
         """
-        stats, evidence = self._collect(title, body)
+        stats, found = self._collect(title, body)
+        evidence = {code: _evidence(f, title, body) for code, f in found.items()}
         if not stats:
             return {}, evidence
         ranked = sorted(stats, key=lambda c: -stats[c][0])
