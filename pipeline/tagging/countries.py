@@ -216,7 +216,9 @@ _F_DOT: Final = 16  # surface ends with "." that the matcher does not see
 _F_PLACE: Final = 32  # a place or currency word: may start a company name
 _F_AMOUNT: Final = 64  # only right after an amount ("500 billion won")
 _F_NAMEWORD: Final = 128  # a country name/demonym: may start a fund's name
-_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT  # need a context check
+_F_SURNAME: Final = 256  # one word: a surname after a given name ("Anthony Washington")
+# Flags that need a context check.
+_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT | _F_SURNAME
 
 # Characters that never belong to a word: mapped to a space before matching.
 _SEPARATORS = (
@@ -361,9 +363,14 @@ class _Builder:
         key = normal.strip()
         if len(key) < 2 or len(normal) != len(core) or normal != normal.strip():
             return
+        places = ("capital", "city", "subdivision")
         if case is None:
-            case = _SENSITIVE if (" " not in key or core.isupper()) else _ANY
-        if via in ("capital", "city", "subdivision", "currency"):
+            # Multi-word names may be written in any case ("united states"); multi-word
+            # places keep their capitals ("Eastern Province" is not "eastern province").
+            case = _SENSITIVE if (" " not in key or core.isupper() or via in places) else _ANY
+        if " " not in key and via in (*places, "name", "alias", "demonym"):
+            flags |= _F_SURNAME
+        if via in places or via == "currency":
             flags |= _F_PLACE
         elif via in ("name", "alias", "demonym"):
             flags |= _F_NAMEWORD
@@ -736,6 +743,8 @@ class CountryTagger:
                     ):
                         us_state = True
                         continue
+                    if flags & _F_SURNAME and start and self._after_given_name(text, start):
+                        break
                     if flags & _F_PERSON and not us_state:
                         if titleish is None:
                             titleish = _titleish(text)
@@ -782,6 +791,13 @@ class CountryTagger:
             after = after[3:]
         m = _WORD.match(after.lstrip())
         return bool(m and m.group().rstrip(".") in self._us_followers)
+
+    def _after_given_name(self, text: str, start: int) -> bool:
+        """Return True if a given name or an honorific ends right before *start*."""
+        if text[start - 1 : start] != " ":
+            return False
+        before = text[max(0, start - 20) : start - 1].rsplit(" ", 1)
+        return before[-1].rstrip(".") in self._given
 
     def _person(self, text: str, start: int, end: int, titleish: bool) -> bool:
         """Return True if the surface is used as a person's name here."""

@@ -150,6 +150,13 @@ def test_every_iso_country_has_a_name_entry(tagger: CountryTagger) -> None:
         # Historical names map to the successor state.
         ("Soviet grain purchases rose.", {"RU"}),
         ("West German bonds fell and Bonn said nothing.", {"DE"}),
+        # A one-word place after a given name is a surname.
+        ("Anthony Washington won the race.", set()),
+        ("Trevor Holland scored.", set()),
+        ("Washington and Moscow talked.", {"US", "RU"}),
+        # Multi-word places keep their capitals; Brent is crude oil.
+        ("Oil output rose in the eastern province.", set()),
+        ("Brent crude rose.", set()),
         # Seas and continents are not countries.
         ("Indian Ocean trade grew.", set()),
         ("Latin American debt rose.", set()),
