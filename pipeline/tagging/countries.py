@@ -975,6 +975,9 @@ def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[s
     for code, names in extra["cities"].items():
         for name in names:
             builder.add(name, code, "capital" if name in capitals else "city")
+    for code, names in extra.get("capital_aliases", {}).items():
+        for name in names:
+            builder.add(name, code, "capital")
     for name, code in data["subdivisions.json"]["entries"]:
         builder.add(name, code, "subdivision")
     for code, names in extra["subdivisions"].items():
