@@ -233,7 +233,6 @@ _ASCII_TABLE: Final[bytes] = bytes(
 _WIDE_SEPARATORS: Final[tuple[bytes, ...]] = tuple(
     c.encode("utf-8") for c in _SEPARATORS if ord(c) > 127
 )
-_STR_TABLE: Final[dict[int, int]] = {ord(c): 0x20 for c in _SEPARATORS}
 
 
 def _wordset(text: str) -> frozenset[str]:
