@@ -1,0 +1,126 @@
+"""Tagging alone, in this process: articles per second per core, words per second, and scaling.
+
+Times are CPU seconds of the calling thread (:func:`time.thread_time`), so a
+figure is "per core" and does not move when other processes share the
+machine. Each tagger is timed on its own over the same articles, with the
+inputs it needs (countries for the entity tagger, countries and entities for
+the escalation tagger) computed beforehand; ``all`` is the
+:class:`~pipeline.tagging.Tagger` facade, the three in a row, as the worker
+calls it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["by_gazetteer", "by_size", "tagging_throughput"]
+
+Article = dict[str, Any]
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.thread_time()
+    fn()
+    return time.thread_time() - t0
+
+
+def _rounds(articles: Sequence[Article], min_seconds: float, step: Callable[[Article], object]
+            ) -> tuple[int, float]:
+    """Run *step* over *articles* (again and again) for at least *min_seconds* of CPU time."""
+    done, spent = 0, 0.0
+    while True:
+        spent += _timed(lambda: [step(a) for a in articles])
+        done += len(articles)
+        if spent >= min_seconds:
+            return done, spent
+
+
+def tagging_throughput(articles: Sequence[Article], *, min_seconds: float = 2.0) -> dict[str, Any]:
+    """Return articles/s per core of each tagger and of all three, and words/s of all three."""
+    from pipeline.tagging import Tagger
+
+    tagger = Tagger()
+    for a in articles[:20]:  # warm the per-process caches the way a running worker has them
+        tagger.tag(a["title"], a["body"])
+    countries = [tagger.countries.tag(a["title"], a["body"], min_salience=tagger.min_salience)
+                 for a in articles]
+    entities = [tagger.entities.tag(a["title"], a["body"], c)
+                for a, c in zip(articles, countries, strict=True)]
+    inputs = {id(a): (c, e) for a, c, e in zip(articles, countries, entities, strict=True)}
+
+    def country_step(a: Article) -> object:
+        return tagger.countries.tag(a["title"], a["body"], min_salience=tagger.min_salience)
+
+    def entity_step(a: Article) -> object:
+        return tagger.entities.tag(a["title"], a["body"], inputs[id(a)][0])
+
+    def escalation_step(a: Article) -> object:
+        c, e = inputs[id(a)]
+        return tagger.escalation.tag(a["title"], a["body"], c, e, thresholds=tagger.thresholds)
+
+    def all_step(a: Article) -> object:
+        return tagger.tag(a["title"], a["body"])
+
+    per_core: dict[str, float] = {}
+    for name, step in (("countries", country_step), ("entities", entity_step),
+                       ("escalation", escalation_step), ("all", all_step)):
+        n, seconds = _rounds(articles, min_seconds, step)
+        per_core[name] = round(n / seconds, 1)
+    words = sum(len(a["title"].split()) + len(a["body"].split()) for a in articles)
+    return {
+        "articles_per_s_per_core": per_core,
+        "words_per_s": round(words / len(articles) * per_core["all"], 1),
+        "articles": len(articles),
+        "mean_words": round(words / len(articles), 1),
+    }
+
+
+def by_size(corpora: Mapping[str, Sequence[Article]], *, min_seconds: float = 1.0
+            ) -> dict[str, dict[str, float]]:
+    """Return µs per article and per KB (1,000 bytes of title + body) of all taggers, per corpus."""
+    from pipeline.bench.corpus import article_size
+    from pipeline.tagging import Tagger
+
+    tagger = Tagger()
+    out: dict[str, dict[str, float]] = {}
+    for label, articles in corpora.items():
+        for a in articles[:5]:
+            tagger.tag(a["title"], a["body"])
+        n, seconds = _rounds(articles, min_seconds, lambda a: tagger.tag(a["title"], a["body"]))
+        kb = sum(article_size(a) for a in articles) / len(articles) / 1000.0
+        us = seconds / n * 1e6
+        out[label] = {
+            "mean_kb": round(kb, 2),
+            "us_per_article": round(us, 1),
+            "us_per_kb": round(us / kb, 1),
+        }
+    return out
+
+
+def _country_step(tagger: Any) -> Callable[[Article], object]:
+    def step(a: Article) -> object:
+        return tagger.tag(a["title"], a["body"])
+
+    return step
+
+
+def by_gazetteer(articles: Sequence[Article], *, scales: Sequence[int] = (1, 2),
+                 min_seconds: float = 1.0) -> dict[str, dict[str, float]]:
+    """Return µs per article of the country tagger built with each gazetteer scale.
+
+    ``CountryTagger.build(gazetteer_scale=2)`` holds twice the entries (the
+    extra ones never match), so a flat figure means the cost does not grow
+    with the gazetteer.
+    """
+    from pipeline.tagging.countries import CountryTagger
+
+    out: dict[str, dict[str, float]] = {}
+    for scale in scales:
+        tagger = CountryTagger.build(gazetteer_scale=scale)
+        for a in articles[:5]:
+            tagger.tag(a["title"], a["body"])
+        n, seconds = _rounds(articles, min_seconds, _country_step(tagger))
+        out[f"scale_{scale}"] = {"us_per_article": round(seconds / n * 1e6, 1)}
+    return out
