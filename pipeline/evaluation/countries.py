@@ -18,13 +18,13 @@ Figures (keys of the dict :func:`evaluate` returns):
     (``exclude`` does not apply), so a country that is excluded from the
     micro figures still counts here.
 ``focus_accuracy`` / ``focus_articles``
-    over the stories that keep at least one gold label after removing the
-    ``exclude`` codes AND for which the tagger reports at least one country
-    (``focus_articles`` of them): the share whose focus country is one of
-    the story's gold labels (the full gold set, excluded codes included).
-    ``focus_accuracy_all`` divides by every story with a remaining gold label
-    instead (a story with no prediction counts as a miss) and
-    ``focus_coverage`` is the share of those stories that got a prediction.
+    over the ``focus_articles`` stories that keep at least one gold label
+    after removing the ``exclude`` codes: the share whose focus country is
+    one of the story's gold labels (the full gold set, excluded codes
+    included). A story for which the tagger reports no country counts as a
+    miss. ``focus_accuracy_predicted`` divides by the stories that got a
+    prediction instead (``focus_predicted`` of them) and ``focus_coverage``
+    is the share of stories that got one.
 ``articles_per_s``
     stories tagged per second of tagging time (reading and scoring excluded).
 
@@ -194,9 +194,12 @@ def evaluate(
         "macro_countries": len(per_country),
         "macro_min_support": MACRO_MIN_SUPPORT,
         "per_country": per_country,
-        "focus_accuracy": round(focus_right / focus_predicted, 4) if focus_predicted else 0.0,
-        "focus_articles": focus_predicted,
-        "focus_accuracy_all": round(focus_right / focus_stories, 4) if focus_stories else 0.0,
+        "focus_accuracy": round(focus_right / focus_stories, 4) if focus_stories else 0.0,
+        "focus_articles": focus_stories,
+        "focus_accuracy_predicted": (
+            round(focus_right / focus_predicted, 4) if focus_predicted else 0.0
+        ),
+        "focus_predicted": focus_predicted,
         "focus_coverage": round(focus_predicted / focus_stories, 4) if focus_stories else 0.0,
         "articles_per_s": round(len(records) / elapsed, 1) if elapsed > 0 else 0.0,
         "tagging_seconds": round(elapsed, 4),
@@ -239,7 +242,8 @@ def render(result: dict[str, Any]) -> str:
         (
             f"focus accuracy ({result['focus_articles']} stories)",
             f"{result['focus_accuracy']:.3f}"
-            f" (all: {result.get('focus_accuracy_all', 0.0):.3f},"
+            f" (on the {result.get('focus_predicted', 0)} with a prediction:"
+            f" {result.get('focus_accuracy_predicted', 0.0):.3f},"
             f" coverage {result.get('focus_coverage', 0.0):.3f})",
         )
     )

@@ -79,19 +79,25 @@ def test_figures_computed_by_hand(fake: Path) -> None:
         "recall": 0.8,
         "f1": 0.8889,
     }
-    assert result["focus_articles"] == 10
-    assert result["focus_accuracy"] == 0.8
-    assert result["focus_accuracy_all"] == 0.7273
+    assert result["focus_articles"] == 11
+    assert result["focus_accuracy"] == 0.7273
+    assert result["focus_predicted"] == 10
+    assert result["focus_accuracy_predicted"] == 0.8
     assert result["focus_coverage"] == 0.9091
     assert result["articles_per_s"] > 0
 
 
 def test_focus_without_exclusion(fake: Path) -> None:
-    """Without --exclude, every story with a label counts: 11 have a focus, 9 right."""
+    """Without --exclude, all 13 labelled stories count: 11 have a focus, 9 right.
+
+    The headline figure counts the two stories without a prediction as misses.
+    """
     result = ev.evaluate(fake)
     assert "micro_excluding" not in result
-    assert result["focus_articles"] == 11
-    assert result["focus_accuracy"] == 0.8182
+    assert result["focus_articles"] == 13
+    assert result["focus_accuracy"] == 0.6923
+    assert result["focus_predicted"] == 11
+    assert result["focus_accuracy_predicted"] == 0.8182
 
 
 def test_limit(fake: Path) -> None:
