@@ -776,14 +776,24 @@ class EntityTagger:
         headline: bool,
     ) -> None:
         """Find and analyse every capitalised run of one field."""
-        if headline or _LOUD_HINT.search(text):
+        if headline:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
             return
         # The hot loop: one cached reading per distinct run; Python work per run only.
+        # Text in capitals is seen on the way (two capitals-only words in one run, which
+        # makes the run not title-cased); the field is then scanned again the slow way.
+        n_out, n_cues, saved = len(out), len(cues), dict(acronyms)
         cache_get = self._run_cache.get
         append = out.append
+        loud_hint = _LOUD_HINT.search
         for match in _RUN.finditer(text):
             run = match.group()
+            if " " in run and not run.istitle() and loud_hint(run):
+                del out[n_out:], cues[n_cues:]
+                acronyms.clear()
+                acronyms.update(saved)
+                self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
+                return
             entry = cache_get(run)
             if entry is None:
                 entry = self._entry(run)
