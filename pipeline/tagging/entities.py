@@ -40,6 +40,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
@@ -228,6 +229,10 @@ _RunInfo = tuple[bool, _Reading, "_Reading | None", str]
 # A regex run's pieces that say something: (start, end, info).
 _Entry = tuple[tuple[int, int, _RunInfo], ...]
 _EMPTY: Final[_Reading] = ((), None)
+# A headline span to try: (end token, case-folded text, a miss ends the search, the
+# table's reading or None, start, end); a plan holds them per start token.
+_LoudSpan = tuple[int, str, bool, "tuple[int, str, str | None] | None", int, int]
+_LoudPlan = tuple[tuple[_LoudSpan, ...], ...]
 
 
 class _Mention:
@@ -240,6 +245,7 @@ class _Mention:
         "end",
         "field",
         "kind",
+        "order",
         "role",
         "shout",
         "start",
@@ -269,6 +275,11 @@ class _Mention:
         self.cstrength = cstrength if country or cstrength == _C_TABLE else 0
         self.role = role
         self.shout = shout
+        # Sort key: title before body, then by offset.
+        self.order = start if field == "title" else start + _BODY_ORDER
+
+
+_BODY_ORDER: Final = 1 << 40
 
 
 class EntityTagger:
@@ -301,6 +312,7 @@ class EntityTagger:
         self._info_cache: dict[str, _RunInfo] = {}
         self._initial_cache: dict[str, _Reading] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._loud_plans: dict[str, _LoudPlan] = {}
 
     @classmethod
     def default(cls) -> EntityTagger:
@@ -970,8 +982,13 @@ class EntityTagger:
         for m in kept:
             groups.setdefault((m.kind, m.canonical), []).append(m)
         for (kind, _canonical), ms in groups.items():
-            need_country = all(m.cstrength < _C_ADJACENT for m in ms)
-            need_role = kind == _PERSON and all(m.role is None for m in ms)
+            need_country = True
+            need_role = kind == _PERSON
+            for m in ms:
+                if m.cstrength >= _C_ADJACENT:
+                    need_country = False
+                if m.role is not None:
+                    need_role = False
             for m in ms:
                 if not (need_country or need_role):
                     break
@@ -1042,41 +1059,31 @@ class EntityTagger:
             known.setdefault(m.surface.lower(), m)
             if m.kind == _PERSON and " " in m.canonical:
                 known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
-        common = self._t.common
-        table = self._known
+        plans = self._loud_plans
         out: list[_Mention] = []
         for field, run, s, _e in deferred:
             text = texts[field]
-            toks = run.split(" ")
-            n = len(toks)
-            offs: list[int] = []
-            bare: list[str] = []  # without a possessive
-            pos = 0
-            for tok in toks:
-                offs.append(pos)
-                pos += len(tok) + 1
-                bare.append(tok[:-2] if tok.endswith(_POSSESSIVE) else tok)
-            lows = [tok.lower() for tok in bare]
-            cased = [_title_case(tok) if tok.isupper() else tok for tok in bare]
+            plan = plans.get(run)
+            if plan is None:
+                plan = self._loud_plan(run)
+            n = len(plan)
             i = 0
             while i < n:
-                for j in range(min(n, i + 4), i, -1):
-                    src = known.get(" ".join(lows[i:j]))
+                for j, key, stop, found, rs, re_ in plan[i]:
+                    src = known.get(key)
                     if src is not None:
                         kind, canonical, code = src.kind, src.canonical, src.country
-                    elif j == i + 1 and lows[i] in common:
+                    elif stop:
                         break
+                    elif found is None:
+                        continue
                     else:
-                        surface = " ".join(cased[i:j])
-                        kind, canonical, code = table(surface)
-                        if kind < 0:
-                            continue
+                        kind, canonical, code = found
                         if kind not in (_ORG, _LOC, _PERSON):
                             i = j - 1
                             break
-                        canonical = canonical or surface
-                    start = s + offs[i]
-                    end = s + offs[j - 1] + len(bare[j - 1])
+                    start = s + rs
+                    end = s + re_
                     out.append(
                         _Mention(
                             field,
@@ -1095,6 +1102,46 @@ class EntityTagger:
                     break
                 i += 1
         return out
+
+    def _loud_plan(self, run: str) -> _LoudPlan:
+        """Return, per token of a headline run, the spans to try, longest first (cached).
+
+        Each span is (end token, case-folded text, whether a miss ends the search
+        (a lone common word), the table's (kind, canonical, country) of the
+        title-cased words or None, start and end offsets in the run).
+        """
+        toks = run.split(" ")
+        n = len(toks)
+        offs: list[int] = []
+        bare: list[str] = []  # without a possessive
+        pos = 0
+        for tok in toks:
+            offs.append(pos)
+            pos += len(tok) + 1
+            bare.append(tok[:-2] if tok.endswith(_POSSESSIVE) else tok)
+        lows = [tok.lower() for tok in bare]
+        cased = [_title_case(tok) if tok.isupper() else tok for tok in bare]
+        common = self._t.common
+        plan: list[tuple[_LoudSpan, ...]] = []
+        for i in range(n):
+            spans: list[_LoudSpan] = []
+            for j in range(min(n, i + 4), i, -1):
+                stop = j == i + 1 and lows[i] in common
+                found: tuple[int, str, str | None] | None = None
+                if not stop:
+                    surface = " ".join(cased[i:j])
+                    kind, canonical, code = self._known(surface)
+                    if kind >= 0:
+                        found = (kind, canonical or surface, code)
+                spans.append(
+                    (j, " ".join(lows[i:j]), stop, found, offs[i], offs[j - 1] + len(bare[j - 1]))
+                )
+            plan.append(tuple(spans))
+        result = tuple(plan)
+        if len(self._loud_plans) >= _CACHE_LIMIT:
+            self._loud_plans.clear()
+        self._loud_plans[run] = result
+        return result
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -1203,13 +1250,26 @@ def _attribute(
 
 def _adjacent_gap(gap: str) -> bool:
     """Return True if *gap* holds at most four lower-case descriptive words (and a comma)."""
-    if len(gap) > 50 or not _LOWER_GAP.fullmatch(gap):
+    if len(gap) > 50:
         return False
-    words = gap.replace(",", " ").split()
-    if words and words[0] in _POSSESSIVE_WORDS:
-        words = words[1:]
-    stop = _tables().gap_stopwords
-    return len(words) <= 4 and not any(w in stop for w in words)
+    hit = _gap_cache.get(gap)
+    if hit is not None:
+        return hit
+    if not _LOWER_GAP.fullmatch(gap):
+        result = False
+    else:
+        words = gap.replace(",", " ").split()
+        if words and words[0] in _POSSESSIVE_WORDS:
+            words = words[1:]
+        stop = _tables().gap_stopwords
+        result = len(words) <= 4 and not any(w in stop for w in words)
+    if len(_gap_cache) >= _CACHE_LIMIT:
+        _gap_cache.clear()
+    _gap_cache[gap] = result
+    return result
+
+
+_gap_cache: dict[str, bool] = {}
 
 
 _POSSESSIVE_WORDS: Final = frozenset(("'s", "’s"))
@@ -1228,7 +1288,7 @@ def _org_core(org: _Mention, text: str, known: Callable[[str], tuple[int, str, s
 def _role_before(text: str, start: int, t: _Tables) -> str | None:
     """Return the lower-case role phrase right before a name ("foreign ministry official")."""
     window = text[max(0, start - 60) : start].rstrip(" ,")
-    words = window.split(" ")
+    words = window.rsplit(" ", 4)  # the last four are whole words; no more are read
     if not words:
         return None
     if words[-1] not in t.roles:
@@ -1246,7 +1306,7 @@ def _role_before(text: str, start: int, t: _Tables) -> str | None:
 
 def _group(mentions: list[_Mention]) -> list[Entity]:
     """Group mentions into entities by (type, canonical), in reading order."""
-    mentions.sort(key=_reading_order)
+    mentions.sort(key=_ORDER)
     groups: dict[tuple[int, str], list[_Mention]] = {}
     for m in mentions:
         if m.kind in _TYPE_NAMES:
@@ -1285,9 +1345,7 @@ def _group(mentions: list[_Mention]) -> list[Entity]:
     return entities
 
 
-def _reading_order(m: _Mention) -> tuple[bool, int]:
-    """Sort key: title before body, then by offset."""
-    return (m.field != "title", m.start)
+_ORDER: Final = attrgetter("order")
 
 
 def _mention_count(entity: Entity) -> int:
