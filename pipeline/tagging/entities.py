@@ -34,6 +34,7 @@ output); demonyms are not entities either.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import threading
@@ -321,6 +322,7 @@ class EntityTagger:
             with cls._lock:
                 if cls._default is None:
                     cls._default = cls()
+                    _settle_heap()
         return cls._default
 
     # -- tables ---------------------------------------------------------------------------
@@ -1145,6 +1147,19 @@ class EntityTagger:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _settle_heap() -> None:
+    """Move the objects loaded so far out of the cyclic garbage collector's sight.
+
+    The tables (this tagger's and the country tagger's, loaded by now) are tens
+    of thousands of long-lived containers; every full collection would walk
+    them again (~60 ms each, a third of a first pass over new text). They live
+    as long as the process, so they are collected once and then frozen
+    (:func:`gc.freeze`, process-wide; new objects are collected as usual).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _title_case(surface: str) -> str:
