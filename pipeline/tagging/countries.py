@@ -41,6 +41,11 @@ How a country can be named (``Evidence.via``):
 ``exchange``
     the exchange suffix of a Reuters Instrument Code in a company ticker
     ("<MMWG.F>" Frankfurt, "(7203.T)" Tokyo): the listing exchange's country.
+``company``
+    a company-form suffix used in one country only, after a capitalised
+    word ("Acme Plc" GB, "Foo Pty Ltd" AU, "Bar AB" SE, "Baz SpA" IT): the
+    company is most likely registered there. Ambiguous forms (AG, SA, NV,
+    Ltd, Inc) are left out.
 ``currency``
     a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
     and "marks" only right after an amount: "500 billion won").
@@ -60,6 +65,11 @@ an honorific or before a capitalised surname. "Georgia" is the US state in
 city followed by ", <region or country>" belongs to that region ("Paris,
 Texas" is US). A place or currency word that starts a company name
 ("Piedmont Aviation", "Sterling Software") names no country.
+
+Datelines: a body that opens with a wire dateline ("TOKYO, March 3 -",
+"LONDON (Reuters) -") names its place in capitals; the place is looked up
+in title case and the mention weighs as much as one in the title (where a
+wire is filed is a strong cue to what it is about).
 
 Salience: each mention scores ``VIA_WEIGHTS[via] * POSITION_WEIGHTS[zone]``
 (zones: title, lead sentence of the body, rest of the body; a name beats a
@@ -122,6 +132,7 @@ VIA_WEIGHTS: Final[dict[str, float]] = {
     "demonym": 0.5,
     "currency": 0.4,
     "exchange": 0.8,
+    "company": 0.6,
 }
 
 #: How much one mention counts, by where it is.
@@ -145,6 +156,7 @@ VIAS: Final[tuple[str, ...]] = (
     "leader",
     "currency",
     "exchange",
+    "company",
 )
 # Per-country statistics: [score, first position, count-feature sum, counts by via, by zone].
 _VIA_INDEX: Final[dict[str, int]] = {via: 3 + i for i, via in enumerate(VIAS)}
@@ -181,6 +193,7 @@ _PRIORITY: Final[dict[str, int]] = {
     "city": 7,
     "demonym": 8,
     "currency": 9,
+    "company": 10,
 }
 
 _DATA_DIR = Path(__file__).resolve().parent / "data" / "countries"
@@ -217,8 +230,9 @@ _F_PLACE: Final = 32  # a place or currency word: may start a company name
 _F_AMOUNT: Final = 64  # only right after an amount ("500 billion won")
 _F_NAMEWORD: Final = 128  # a country name/demonym: may start a fund's name
 _F_SURNAME: Final = 256  # one word: a surname after a given name ("Anthony Washington")
+_F_SUFFIX: Final = 512  # a company-form suffix: only after a capitalised word ("Acme Plc")
 # Flags that need a context check.
-_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT | _F_SURNAME
+_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT | _F_SURNAME | _F_SUFFIX
 
 # Characters that never belong to a word: mapped to a space before matching.
 _SEPARATORS = (
@@ -251,6 +265,14 @@ _ABBREVIATIONS = _wordset(
 _WORD = re.compile(r"[^\W_][\w'’.&-]*")
 # The exchange suffix of a Reuters Instrument Code ("<MMWG.F>", "(7203.T)"); searched
 # from the "." (a literal first character keeps the scan fast), then checked backwards.
+# A wire dateline: PLACE[, Region][, Month Day][ (Agency)] - (the place in capitals).
+_DATELINE = re.compile(
+    r"([A-Z][A-Z.'’]*(?:[ -][A-Z][A-Z.'’]*){0,3})"
+    r"(?:, [A-Z][A-Za-z.]{1,14}(?: [A-Z][a-z.]+)?)?"
+    r"(?:,? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2})?"
+    r"(?: \([A-Za-z .-]{2,24}\))?"
+    r" ?[-–—]+ "
+)
 _RIC_SUFFIX = re.compile(r"\.([A-Z]{1,3})[>)]")
 _RIC_SYMBOL = re.compile(r"[<(][A-Z0-9][A-Z0-9&'-]{0,9}$")
 
@@ -350,8 +372,13 @@ class _Builder:
         *,
         case: int | None = None,
         flags: int = 0,
+        lookup: bool = True,
     ) -> None:
-        """Register *surface* as naming *code* (None: blocks shorter matches) by *via*."""
+        """Register *surface* as naming *code* (None: blocks shorter matches) by *via*.
+
+        ``lookup=False`` keeps the surface out of :meth:`CountryTagger.lookup`
+        (a company-form suffix names no place or organisation by itself).
+        """
         surface = surface.strip()
         if not surface:
             return
@@ -381,7 +408,8 @@ class _Builder:
             case = min(case, previous.case)
             flags |= previous.flags
         slot[(code, via)] = _Entry(code, via, case, forms, flags)
-        self.surfaces.setdefault(surface, []).append(_Entry(code, via, case, forms, flags))
+        if lookup:
+            self.surfaces.setdefault(surface, []).append(_Entry(code, via, case, forms, flags))
 
     def mark(self, names: Iterable[str], flag: int) -> None:
         """Add *flag* to every country reading of the surfaces *names*."""
@@ -603,8 +631,14 @@ class CountryTagger:
         for field, text, zone_end in self._fields(title, body):
             in_title = field == "title"
             size = len(text)
-            for start, end, code, via in self._mentions(text):
-                zone = 0 if in_title else (1 if start < zone_end else 2)
+            mentions = self._mentions(text)
+            dateline_end = -1
+            if not in_title and text[:1].isupper() and (dateline := self._dateline(text)):
+                # The dateline counts as much as the title; drop what the scan found in it.
+                dateline_end = dateline[1]
+                mentions = [dateline, *(m for m in mentions if m[0] >= dateline_end)]
+            for start, end, code, via in mentions:
+                zone = 0 if in_title or start < dateline_end else (1 if start < zone_end else 2)
                 st = stats.get(code)
                 if st is None:
                     st = stats[code] = [0.0, 0.0 if in_title else start / size, *_ZEROS]
@@ -735,6 +769,8 @@ class CountryTagger:
                         continue
                     if flags & _F_AMOUNT and not _after_amount(text, start):
                         continue
+                    if flags & _F_SUFFIX and not _after_capitalised(text, start):
+                        continue
                     if (
                         flags & _F_US_STATE
                         and code != "US"
@@ -775,6 +811,23 @@ class CountryTagger:
                 if symbol is not None:
                     out.append((symbol.start() + 1, m.end(1), code, "exchange"))
         return out
+
+    def _dateline(self, body: str) -> tuple[int, int, str, str] | None:
+        """Return the place of a wire dateline that opens *body* as a mention, if any.
+
+        "TOKYO, March 3 - ...", "LONDON (Reuters) - ...", "ATLANTA, Ga., March
+        3 - ...": an all-capital place, then optional region, date and agency,
+        then a dash. The place is looked up in the gazetteer in title case.
+        """
+        m = _DATELINE.match(body)
+        if m is None:
+            return None
+        start, end = m.span(1)
+        place = body[start:end]
+        found = self.lookup(place.title()) or self.lookup(place)
+        if found is None:
+            return None
+        return (start, end, found[0], found[1])
 
     def _us_state(self, text: str, start: int, end: int) -> bool:
         """Return True if this "Georgia" is the US state (by its neighbours)."""
@@ -879,6 +932,14 @@ def _after_amount(text: str, start: int) -> bool:
         return False
     last = before[-1].lower()
     return last[-1:].isdigit() or last in _AMOUNT_WORDS
+
+
+def _after_capitalised(text: str, start: int) -> bool:
+    """Return True if a capitalised word (or "&") ends one space before *start*."""
+    if start < 2 or text[start - 1] != " ":
+        return False
+    word = text[max(0, start - 30) : start - 1].rsplit(None, 1)[-1:]
+    return bool(word) and (word[0][:1].isupper() or word[0] == "&")
 
 
 def _starts_company(text: str, end: int, words: frozenset[str]) -> bool:
@@ -1004,3 +1065,6 @@ def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -
     for code, forms in cur.get("after_amount", {}).items():
         for form in forms:
             builder.add(form, code, "currency", case=_SENSITIVE, flags=_F_AMOUNT)
+    for code, forms in inst.get("company_suffixes", {}).items():
+        for form in forms:
+            builder.add(form, code, "company", case=_SENSITIVE, flags=_F_SUFFIX, lookup=False)

@@ -374,3 +374,69 @@ def test_salience_is_the_documented_model(tagger: CountryTagger) -> None:
     for code, x in features.items():
         z = sum(w * v for w, v in zip(model["weights"], x, strict=True))
         assert out[code] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-4)
+
+
+# -- company-form suffixes and datelines ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "text"),
+    [
+        ("Shares of Acme Holdings Plc rose.", "GB", "Plc"),
+        ("Foo Mining Pty Ltd said output fell.", "AU", "Pty"),
+        ("Volvo AB said sales rose.", "SE", "AB"),
+        ("Montedison SpA said profit rose.", "IT", "SpA"),
+        ("Siemens Beteiligungs GmbH said it agreed.", "DE", "GmbH"),
+    ],
+)
+def test_company_suffix_names_its_country(
+    tagger: CountryTagger, body: str, code: str, text: str
+) -> None:
+    """A company-form suffix used in one country only, after a capitalised word, names it."""
+    assert (code, text, "company") in vias(tagger, body)
+
+
+def test_company_suffix_needs_a_company_name(tagger: CountryTagger) -> None:
+    """A suffix after a lower-case word or at the start names nothing; lookup ignores it."""
+    assert codes(tagger, "the plc said") == set()
+    assert codes(tagger, "AB testing is common.") == set()
+    assert tagger.lookup("Plc") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "place"),
+    [
+        ("TOKYO, March 3 - Exports rose in February, officials said.", "JP", "TOKYO"),
+        ("LONDON (Reuters) - Shares fell on Monday.", "GB", "LONDON"),
+        ("OTTAWA, March 3 (Reuters) - The central bank kept rates.", "CA", "OTTAWA"),
+        ("KUALA LUMPUR, March 3 - Palm oil prices eased.", "MY", "KUALA LUMPUR"),
+        ("ATLANTA, Ga., March 3 - The company said sales rose.", "US", "ATLANTA"),
+    ],
+)
+def test_dateline_names_the_focus(tagger: CountryTagger, body: str, code: str, place: str) -> None:
+    """A wire dateline's place, written in capitals, is found and makes its country the focus."""
+    countries = tagger.tag("", body)
+    assert countries and countries[0]["code"] == code and countries[0]["focus"]
+    first = countries[0]["evidence"][0]
+    assert first["text"] == place and body[first["start"] : first["end"]] == place
+
+
+def test_dateline_only_at_the_start(tagger: CountryTagger) -> None:
+    """Capitals later in the body, or without the dash, are no dateline."""
+    assert codes(tagger, "Prices rose. TOKYO, March 3 - nothing.") == set()
+    assert codes(tagger, "TOKYO is large.") == set()
+
+
+def test_dateline_weighs_like_the_title(tagger: CountryTagger) -> None:
+    """A dateline place gets the same salience as the place in the title."""
+    body = "Exports rose in February, officials said."
+    in_dateline = tagger.tag("", "TOKYO, March 3 - " + body, min_salience=0.0)
+    in_title = tagger.tag("Tokyo", body, min_salience=0.0)
+    assert in_dateline[0]["salience"] == in_title[0]["salience"]
+
+
+def test_irish_punt_and_basle(tagger: CountryTagger) -> None:
+    """Older wire forms: "Irish punt", an amount of punts, and "Basle" (Basel)."""
+    assert codes(tagger, "The Irish punt fell.") == {"IE"}
+    assert codes(tagger, "It raised 50 mln punts.") == {"IE"}
+    assert codes(tagger, "The bank is based in Basle.") == {"CH"}

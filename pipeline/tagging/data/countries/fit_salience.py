@@ -39,6 +39,11 @@ def main() -> None:
         "--skip", action="append", default=[], help="a country code whose pairs are not used"
     )
     args = parser.parse_args()
+    path = HERE / "salience.json"
+    current = json.loads(path.read_text(encoding="utf-8"))
+    if current["features"] != list(FEATURES):  # the features changed: start from zeros
+        current.update(features=list(FEATURES), weights=[0.0] * len(FEATURES))
+        path.write_text(json.dumps(current, indent=1) + "\n", encoding="utf-8")
     tagger = CountryTagger.build()
     rows: list[list[float]] = []
     labels: list[float] = []
