@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.tagging.escalation import MODALITIES, EscalationTagger, _sentence_span, level_for
+from pipeline.tagging.escalation import (
+    _OTHER,
+    MODALITIES,
+    EscalationTagger,
+    _fold,
+    _normalise,
+    _sentence_span,
+    level_for,
+)
 from pipeline.tagging.text import Sentences
 from pipeline.tagging.types import LEVELS, Country
 
@@ -120,3 +128,17 @@ def test_local_sentence_span_matches_the_shared_splitter(text: str) -> None:
     for offset, ch in enumerate(text):
         if ch.isalnum():
             assert _sentence_span(text, offset) == sentences.span_at(offset)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60) | text_strategy)
+def test_fold_agrees_with_normalise(text: str) -> None:
+    """The fast fold keeps offsets and agrees with the slow normalisation on ASCII."""
+    folded, normal = _fold(text), _normalise(text)
+    assert len(folded) == len(text)
+    assert set(folded) <= {chr(i) for i in range(128)} | {_OTHER}
+    for f, n in zip(folded, normal, strict=True):
+        if n.isascii():
+            assert f == n
+        else:
+            assert f == _OTHER
