@@ -230,6 +230,8 @@ _RunInfo = tuple[bool, _Reading, "_Reading | None", str]
 # A regex run's pieces that say something: (start, end, info).
 _Entry = tuple[tuple[int, int, _RunInfo], ...]
 _EMPTY: Final[_Reading] = ((), None)
+# The run cache's mark of a run in capitals ("UN SECURITY COUNCIL"): scan the field slowly.
+_LOUD_ENTRY: Final[_Entry] = ((-1, -1, (False, _EMPTY, _EMPTY, "")),)
 # A headline span to try: (end token, case-folded text, a miss ends the search, the
 # table's reading or None, start, end); a plan holds them per start token.
 _LoudSpan = tuple[int, str, bool, "tuple[int, str, str | None] | None", int, int]
@@ -314,6 +316,8 @@ class EntityTagger:
         self._initial_cache: dict[str, _Reading] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._loud_plans: dict[str, _LoudPlan] = {}
+        self._name_keys: dict[str, tuple[str, ...]] = {}
+        self._initials: dict[str, str] = {}
 
     @classmethod
     def default(cls) -> EntityTagger:
@@ -802,17 +806,20 @@ class EntityTagger:
         loud_hint = _LOUD_HINT.search
         for match in _RUN.finditer(text):
             run = match.group()
-            if " " in run and not run.istitle() and loud_hint(run):
+            entry = cache_get(run)
+            if entry is None:
+                if " " in run and not run.istitle() and loud_hint(run):
+                    entry = self._run_cache[run] = _LOUD_ENTRY
+                else:
+                    entry = self._entry(run)
+            if not entry:
+                continue
+            if entry is _LOUD_ENTRY:
                 del out[n_out:], cues[n_cues:]
                 acronyms.clear()
                 acronyms.update(saved)
                 self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
                 return
-            entry = cache_get(run)
-            if entry is None:
-                entry = self._entry(run)
-            if not entry:
-                continue
             s = match.start()
             for ps, pe, info in entry:
                 base = s + ps
@@ -912,21 +919,31 @@ class EntityTagger:
         by_part: dict[str, str] = {}
         initials: dict[str, str] = {}
         known_singles: dict[str, tuple[int, str]] = {}
+        name_keys = self._name_keys
         for m in mentions:
             kind, canonical = m.kind, m.canonical
             if " " not in canonical:
-                if kind in (_ORG, _LOC):
+                if kind == _ORG or kind == _LOC:
                     known_singles.setdefault(m.surface, (kind, canonical))
                 continue
             if kind == _PERSON:
-                parts = [p for p in canonical.split() if p not in _PARTICLES]
-                for part in (parts[-1], parts[0]) if parts else ():
-                    if len(part) > 1 and not part.endswith("."):
-                        by_part.setdefault(part, canonical)
+                parts = name_keys.get(canonical)
+                if parts is None:
+                    parts = _name_parts(canonical)
+                    if len(name_keys) >= _CACHE_LIMIT:
+                        name_keys.clear()
+                    name_keys[canonical] = parts
+                for part in parts:
+                    by_part.setdefault(part, canonical)
             elif kind == _ORG:
-                words = [w for w in canonical.split() if w not in _CONNECTOR_WORDS]
-                if len(words) > 1:
-                    initials.setdefault("".join(w[0] for w in words), canonical)
+                acr = self._initials.get(canonical)
+                if acr is None:
+                    acr = _org_initials(canonical)
+                    if len(self._initials) >= _CACHE_LIMIT:
+                        self._initials.clear()
+                    self._initials[canonical] = acr
+                if acr:
+                    initials.setdefault(acr, canonical)
         if acronyms:
             by_surface = {m.surface: m.canonical for m in mentions}
             for acr, surface in acronyms.items():
@@ -1162,6 +1179,22 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
+def _name_parts(canonical: str) -> tuple[str, ...]:
+    """Return the parts a lone mention may name a person by: last, then first name."""
+    parts = [p for p in canonical.split() if p not in _PARTICLES]
+    return tuple(
+        part
+        for part in ((parts[-1], parts[0]) if parts else ())
+        if len(part) > 1 and not part.endswith(".")
+    )
+
+
+def _org_initials(canonical: str) -> str:
+    """Return an organisation's initials ("ISW"), or "" for a one-word name."""
+    words = [w for w in canonical.split() if w not in _CONNECTOR_WORDS]
+    return "".join(w[0] for w in words) if len(words) > 1 else ""
+
+
 def _title_case(surface: str) -> str:
     """Return "LONDON" as "London", keeping the length (no case folding surprises)."""
     out = " ".join(w[:1] + w[1:].lower() for w in surface.split(" "))
@@ -1334,6 +1367,18 @@ def _group(mentions: list[_Mention]) -> list[Entity]:
     entities: list[Entity] = []
     for (kind, canonical), ms in groups.items():
         best = ms[0]
+        if len(ms) == 1:
+            entities.append(
+                {
+                    "text": best.surface,
+                    "canonical": canonical,
+                    "type": _TYPE_NAMES[kind],
+                    "country": best.country if best.cstrength else None,
+                    "role": best.role or None,
+                    "mentions": [{"field": best.field, "start": best.start, "end": best.end}],
+                }
+            )
+            continue
         role: str | None = None
         seen: set[tuple[str, int, int]] = set()
         mention_list: list[Mention] = []
