@@ -923,7 +923,7 @@ class EntityTagger:
         for m in mentions:
             kind, canonical = m.kind, m.canonical
             if " " not in canonical:
-                if kind == _ORG or kind == _LOC:
+                if kind in (_ORG, _LOC):
                     known_singles.setdefault(m.surface, (kind, canonical))
                 continue
             if kind == _PERSON:
