@@ -1045,6 +1045,9 @@ def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[s
             builder.add(name, code, "subdivision")
     for abbr in extra["us_state_abbreviations"]:
         builder.add(abbr, "US", "subdivision", case=_SENSITIVE, flags=_F_AFTER_COMMA)
+    for code, abbrs in extra.get("after_comma_abbreviations", {}).items():
+        for abbr in abbrs:
+            builder.add(abbr, code, "subdivision", case=_SENSITIVE, flags=_F_AFTER_COMMA)
 
 
 def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -> None:

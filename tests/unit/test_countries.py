@@ -440,3 +440,10 @@ def test_irish_punt_and_basle(tagger: CountryTagger) -> None:
     assert codes(tagger, "The Irish punt fell.") == {"IE"}
     assert codes(tagger, "It raised 50 mln punts.") == {"IE"}
     assert codes(tagger, "The bank is based in Basle.") == {"CH"}
+
+
+def test_canadian_province_abbreviation_after_comma(tagger: CountryTagger) -> None:
+    """Province abbreviations ("Ont.", "B.C.") name Canada only after a comma."""
+    assert ("CA", "Ont.", "subdivision") in vias(tagger, "It is based in Mississauga, Ont., now.")
+    assert ("CA", "B.C.", "subdivision") in vias(tagger, "Foo of Surrey, B.C., said.")
+    assert codes(tagger, "He said Ont. is fine.") == set()
