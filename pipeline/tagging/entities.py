@@ -318,6 +318,7 @@ class EntityTagger:
         self._loud_plans: dict[str, _LoudPlan] = {}
         self._name_keys: dict[str, tuple[str, ...]] = {}
         self._initials: dict[str, str] = {}
+        self._cores: dict[str, str] = {}
 
     @classmethod
     def default(cls) -> EntityTagger:
@@ -601,7 +602,7 @@ class EntityTagger:
         """Return the longest known span starting at token *i*: (kind, canonical, code, j)."""
         j = min(n, i + self._t.max_span)
         while j > i:
-            if j - 1 > i and any(i <= b < j - 1 for b in breaks):
+            if breaks and j - 1 > i and any(i <= b < j - 1 for b in breaks):
                 j -= 1
                 continue
             kind, canonical, code = self._known(run[starts[i] : ends[j - 1]])
@@ -651,7 +652,7 @@ class EntityTagger:
         """Type an unknown chunk (or a place followed by cue words)."""
         t = self._t
         last = chunk[-1]
-        if any(tok in t.org_words for tok in chunk) or last in t.org_suffixes:
+        if not t.org_words.isdisjoint(chunk) or last in t.org_suffixes:
             if not (len(chunk) == 1 and chunk[0] in t.not_entities):
                 return _ORG
             return None
@@ -663,7 +664,7 @@ class EntityTagger:
             return None  # "Operation Inherent Resolve", "Iran-Iraq War", "Davis Cup"
         if role is not None or honorific:
             return _SINGLE if len(chunk) == 1 and chunk[0].isupper() else _PERSON
-        if all(tok in t.not_entities for tok in chunk):
+        if t.not_entities.issuperset(chunk):
             return None
         if len(chunk) == 1:
             tok = chunk[0]
@@ -672,7 +673,7 @@ class EntityTagger:
             if "-" in tok and tok.rpartition("-")[2] in t.compound_suffixes:
                 return None
             return _SINGLE
-        if all(tok.isupper() for tok in chunk) and len(chunk) > 3:
+        if len(chunk) > 3 and all(tok.isupper() for tok in chunk):
             return None
         return _PERSON
 
@@ -1013,7 +1014,7 @@ class EntityTagger:
                     break
                 text = texts[m.field]
                 code, strength, role = _attribute(
-                    text, m, cue_lists[m.field], t, org_ends, self._known
+                    text, m, cue_lists[m.field], t, org_ends, self._known, self._cores
                 )
                 if code is not None and strength > m.cstrength:
                     m.country, m.cstrength = code, strength
@@ -1269,6 +1270,7 @@ def _attribute(
     t: _Tables,
     org_ends: dict[tuple[str, int], _Mention],
     known: Callable[[str], tuple[int, str, str | None]],
+    cores: dict[str, str],
 ) -> tuple[str | None, int, str | None]:
     """Find a country (and, for a person, a role) for *m* from the cues before it.
 
@@ -1289,7 +1291,14 @@ def _attribute(
         if role is not None:
             org = org_ends.get((m.field, end))
             if org is not None:
-                role = f"{_org_core(org, text, known)} {role}"
+                surface = text[org.start : org.end]
+                core = cores.get(surface)
+                if core is None:
+                    core = _org_core(surface, known)
+                    if len(cores) >= _CACHE_LIMIT:
+                        cores.clear()
+                    cores[surface] = core
+                role = f"{core} {role}"
         return code, _C_ADJACENT, role
     if m.kind == _PERSON and m.start - end <= 200 and not _SENTENCE_END_IN.search(gap):
         return code, _C_SENTENCE, role
@@ -1323,9 +1332,8 @@ _gap_cache: dict[str, bool] = {}
 _POSSESSIVE_WORDS: Final = frozenset(("'s", "’s"))
 
 
-def _org_core(org: _Mention, text: str, known: Callable[[str], tuple[int, str, str | None]]) -> str:
+def _org_core(surface: str, known: Callable[[str], tuple[int, str, str | None]]) -> str:
     """Return an organisation's name without a leading country word ("Foreign Ministry")."""
-    surface = text[org.start : org.end]
     words = surface.split(" ")
     for size in (2, 1):
         if len(words) > size and known(" ".join(words[:size]))[0] in (_COUNTRY, _DEMONYM):
