@@ -223,7 +223,11 @@ _SINGLE: Final = -1
 # The reading of a run: its segments and the country cues inside it.
 # The reading of a run: its segments, and the country the run's last word names or
 # belongs to (a cue for what follows: "Russian foreign ministry official ...").
-_Reading = tuple[tuple[_Seg, ...], "str | None"]
+_RawReading = tuple[tuple[_Seg, ...], "str | None"]
+# A segment ready to become a mention: (start, end, kind, surface, canonical, country,
+# country strength, role), the surface and canonical taken from the run once.
+_Ready = tuple[int, int, int, str, str, "str | None", int, "str | None"]
+_Reading = tuple[tuple[_Ready, ...], "str | None"]
 # Whether the reading depends on the run opening a sentence; plain reading; initial reading
 # (None until first needed); the run's text.
 _RunInfo = tuple[bool, _Reading, "_Reading | None", str]
@@ -250,7 +254,6 @@ class _Mention:
         "kind",
         "order",
         "role",
-        "shout",
         "start",
         "surface",
     )
@@ -266,23 +269,48 @@ class _Mention:
         country: str | None,
         cstrength: int,
         role: str | None,
-        shout: bool = False,
     ) -> None:
+        # Callers pass a canonical ("" is not one) and a strength of 0 for no country
+        # unless from a table (see _mention).
         self.field: FieldName = field
         self.start = start
         self.end = end
         self.surface = surface
         self.kind = kind
-        self.canonical = canonical or surface
+        self.canonical = canonical
         self.country = country
-        self.cstrength = cstrength if country or cstrength == _C_TABLE else 0
+        self.cstrength = cstrength
         self.role = role
-        self.shout = shout
         # Sort key: title before body, then by offset.
         self.order = start if field == "title" else start + _BODY_ORDER
 
 
 _BODY_ORDER: Final = 1 << 40
+
+
+def _mention(
+    field: FieldName,
+    start: int,
+    end: int,
+    surface: str,
+    kind: int,
+    canonical: str,
+    country: str | None,
+    cstrength: int,
+    role: str | None,
+) -> _Mention:
+    """Make a mention: canonical defaults to the surface, no country means no strength."""
+    return _Mention(
+        field,
+        start,
+        end,
+        surface,
+        kind,
+        canonical or surface,
+        country,
+        cstrength if country or cstrength == _C_TABLE else 0,
+        role,
+    )
 
 
 class EntityTagger:
@@ -433,10 +461,18 @@ class EntityTagger:
         return len(stem) == 1 or stem in _ABBREVS or "." in stem or self._known(tok)[0] >= 0
 
     def _analyse_uncached(self, run: str, initial: bool) -> _Reading:
-        reading = self._read_run(run, initial)
-        return _EMPTY if reading == _EMPTY else reading
+        """Read a run and make its segments ready to become mentions."""
+        segs, tail = self._read_run(run, initial)
+        if not segs:
+            return _EMPTY if tail is None else ((), tail)
+        ready = []
+        for rs, re_, kind, canonical, country, strength, role in segs:
+            surface = run[rs:re_]
+            cstrength = strength if country or strength == _C_TABLE else 0
+            ready.append((rs, re_, kind, surface, canonical or surface, country, cstrength, role))
+        return tuple(ready), tail
 
-    def _read_run(self, run: str, initial: bool) -> _Reading:
+    def _read_run(self, run: str, initial: bool) -> _RawReading:
         """Read a run left to right against the tables (see the module doc)."""
         t = self._t
         if " " not in run:
@@ -575,7 +611,7 @@ class EntityTagger:
             tail = segs[-1][4]
         return tuple(segs), tail
 
-    def _read_word(self, word: str, initial: bool) -> _Reading:
+    def _read_word(self, word: str, initial: bool) -> _RawReading:
         """Read a one-word run (the common case) without the general machinery."""
         kind, canonical, code = self._known(word)
         if kind in (_ORG, _LOC, _PERSON):
@@ -583,10 +619,10 @@ class EntityTagger:
         if kind >= 0:
             return (), code if kind in (_COUNTRY, _DEMONYM) else None
         if initial and self._is_common(word):
-            return _EMPTY
+            return (), None
         seg_kind = self._classify([word], -1, None, False)
         if seg_kind is None:
-            return _EMPTY
+            return (), None
         return ((0, len(word), seg_kind, "", None, _C_ADJACENT, None),), None
 
     def _known_from(
@@ -757,7 +793,7 @@ class EntityTagger:
                         if head[0] in (_COUNTRY, _DEMONYM):
                             code, strength = head[2], _C_ADJACENT
                             break
-            m = _Mention(field, start, end, surface, kind, canonical, code, strength, None)
+            m = _mention(field, start, end, surface, kind, canonical, code, strength, None)
             mentions.append(m)
             pm = _PAREN_ACRONYM.match(text, end)
             if pm is not None and kind == _ORG and pm.group(1) != surface:
@@ -830,11 +866,10 @@ class EntityTagger:
                     segs, tail = info[1]
                 if tail is not None:
                     cues.append((s + pe, base, tail))
-                for rs, re_, kind, canonical, country, strength, role in segs:
-                    start, end = base + rs, base + re_
-                    surface = text[start:end]
+                for rs, re_, kind, surface, canonical, country, strength, role in segs:
+                    end = base + re_
                     m = _Mention(
-                        field, start, end, surface, kind, canonical, country, strength, role
+                        field, base + rs, end, surface, kind, canonical, country, strength, role
                     )
                     append(m)
                     if text.startswith(("(", " ("), end) and kind != _LOC:
@@ -884,10 +919,9 @@ class EntityTagger:
             segs, tail = info[1]
         if tail is not None:
             cues.append((e, s, tail))
-        for rs, re_, kind, canonical, country, strength, role in segs:
-            start, end = s + rs, s + re_
-            surface = text[start:end]
-            m = _Mention(field, start, end, surface, kind, canonical, country, strength, role)
+        for rs, re_, kind, surface, canonical, country, strength, role in segs:
+            end = s + re_
+            m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
             out.append(m)
             if end == e and kind != _LOC and text.startswith(("(", " ("), e):
                 self._acronym(text, end, m, acronyms)
@@ -1115,7 +1149,6 @@ class EntityTagger:
                             code,
                             _C_TABLE if code else 0,
                             None,
-                            shout=True,
                         )
                     )
                     i = j - 1
