@@ -181,6 +181,7 @@ class _Tables:
             for surface in (canonical, *aliases):
                 self.regions.setdefault(surface, (canonical, country))
         self.titles: frozenset[str] = frozenset(titles["titles"])
+        self.title_ends: frozenset[str] = frozenset(x.rpartition(" ")[2] for x in self.titles)
         self.honorifics: frozenset[str] = frozenset(titles["honorifics"])
         self.roles: frozenset[str] = frozenset(titles["roles"])
         self.role_modifiers: frozenset[str] = frozenset(titles["role_modifiers"])
@@ -1381,6 +1382,8 @@ def _role_before(text: str, start: int, t: _Tables) -> str | None:
     if not words:
         return None
     if words[-1] not in t.roles:
+        if words[-1] not in t.title_ends:
+            return None
         # A capitalised title right before the name ("President" + spaCy's "Vladimir Putin").
         for size in (3, 2, 1):
             title = " ".join(words[-size:])
