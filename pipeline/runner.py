@@ -86,8 +86,8 @@ def run_pipeline(
 ) -> int:
     """Run broker, worker and feed; print events and alerts. Returns an exit code."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    port = settings.metrics_port
-    if port and not _port_free(port):
+    port = settings.metrics_port or free_port()
+    if not _port_free(port):
         port = free_port()
         console.print(f"[yellow]port {settings.metrics_port} is busy; metrics on {port}[/]")
     console.print("[bold]brinkwatch run[/]: starting the embedded broker (Tansu)…")
