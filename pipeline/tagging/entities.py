@@ -238,8 +238,8 @@ _EMPTY: Final[_Reading] = ((), None)
 # The run cache's mark of a run in capitals ("UN SECURITY COUNCIL"): scan the field slowly.
 _LOUD_ENTRY: Final[_Entry] = ((-1, -1, (False, _EMPTY, _EMPTY, "")),)
 # A headline span to try: (end token, case-folded text, a miss ends the search, the
-# table's reading or None, start, end); a plan holds them per start token.
-_LoudSpan = tuple[int, str, bool, "tuple[int, str, str | None] | None", int, int]
+# words title-cased, start, end); a plan holds them per start token.
+_LoudSpan = tuple[int, str, bool, str, int, int]
 _LoudPlan = tuple[tuple[_LoudSpan, ...], ...]
 
 
@@ -1115,6 +1115,7 @@ class EntityTagger:
             if m.kind == _PERSON and " " in m.canonical:
                 known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
         plans = self._loud_plans
+        table = self._known
         out: list[_Mention] = []
         for field, run, s, _e in deferred:
             text = texts[field]
@@ -1124,19 +1125,20 @@ class EntityTagger:
             n = len(plan)
             i = 0
             while i < n:
-                for j, key, stop, found, rs, re_ in plan[i]:
+                for j, key, stop, cased, rs, re_ in plan[i]:
                     src = known.get(key)
                     if src is not None:
                         kind, canonical, code = src.kind, src.canonical, src.country
                     elif stop:
                         break
-                    elif found is None:
-                        continue
                     else:
-                        kind, canonical, code = found
+                        kind, canonical, code = table(cased)
+                        if kind < 0:
+                            continue
                         if kind not in (_ORG, _LOC, _PERSON):
                             i = j - 1
                             break
+                        canonical = canonical or cased
                     start = s + rs
                     end = s + re_
                     out.append(
@@ -1161,8 +1163,8 @@ class EntityTagger:
         """Return, per token of a headline run, the spans to try, longest first (cached).
 
         Each span is (end token, case-folded text, whether a miss ends the search
-        (a lone common word), the table's (kind, canonical, country) of the
-        title-cased words or None, start and end offsets in the run).
+        (a lone common word), the words title-cased (for the tables), start and
+        end offsets in the run).
         """
         toks = run.split(" ")
         n = len(toks)
@@ -1174,21 +1176,22 @@ class EntityTagger:
             pos += len(tok) + 1
             bare.append(tok[:-2] if tok.endswith(_POSSESSIVE) else tok)
         lows = [tok.lower() for tok in bare]
-        cased = [_title_case(tok) if tok.isupper() else tok for tok in bare]
+        cased = [_title_case_word(tok) if tok.isupper() else tok for tok in bare]
         common = self._t.common
         plan: list[tuple[_LoudSpan, ...]] = []
         for i in range(n):
             spans: list[_LoudSpan] = []
             for j in range(min(n, i + 4), i, -1):
                 stop = j == i + 1 and lows[i] in common
-                found: tuple[int, str, str | None] | None = None
-                if not stop:
-                    surface = " ".join(cased[i:j])
-                    kind, canonical, code = self._known(surface)
-                    if kind >= 0:
-                        found = (kind, canonical or surface, code)
                 spans.append(
-                    (j, " ".join(lows[i:j]), stop, found, offs[i], offs[j - 1] + len(bare[j - 1]))
+                    (
+                        j,
+                        " ".join(lows[i:j]),
+                        stop,
+                        " ".join(cased[i:j]),
+                        offs[i],
+                        offs[j - 1] + len(bare[j - 1]),
+                    )
                 )
             plan.append(tuple(spans))
         result = tuple(plan)
@@ -1234,6 +1237,12 @@ def _title_case(surface: str) -> str:
     """Return "LONDON" as "London", keeping the length (no case folding surprises)."""
     out = " ".join(w[:1] + w[1:].lower() for w in surface.split(" "))
     return out if len(out) == len(surface) else surface
+
+
+def _title_case_word(word: str) -> str:
+    """Return "LONDON" as "London" (one word; see :func:`_title_case`)."""
+    out = word[:1] + word[1:].lower()
+    return out if len(out) == len(word) else word
 
 
 def _is_headline(title: str) -> bool:
