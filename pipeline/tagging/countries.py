@@ -1,13 +1,15 @@
 """Country tagging: which countries an article names, how, and which one it is about.
 
 The tagger compiles every surface form that names a country into ONE
-Aho-Corasick automaton (pyahocorasick), built once per process, and runs it
-over each field (title, body) once. Before matching, a field is lower-cased
-and every separator (space, punctuation, line break) becomes a space, keeping
-its length; every key is padded with a space on both sides, so a key only
-matches whole words and offsets in the field stay valid. Cost per article is
-linear in its length and flat in the size of the gazetteer; Python-level work
-happens only on the (few) hits.
+Aho-Corasick automaton (ahocorasick-rs, a contiguous NFA: about half the
+scan time of pyahocorasick on 3 KB articles), built once per process, and
+runs it over each field (title, body) once, reporting overlapping matches.
+Before matching, a field is lower-cased and every separator (space,
+punctuation, line break) becomes a space, keeping its length; every key is
+padded with a space on both sides, so a key only matches whole words and
+offsets in the field stay valid. Cost per article is linear in its length
+and flat in the size of the gazetteer; Python-level work happens only on
+the (few) hits.
 
 How a country can be named (``Evidence.via``):
 
@@ -103,7 +105,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Final, NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 import pycountry
 
 from pipeline.tagging.types import Country, Evidence, FieldName
@@ -323,6 +325,8 @@ def _evidence(found: list[_Found], title: str, body: str) -> list[Evidence]:
 
 # A match in one field: (start, end, readings that passed the case check).
 _Hit = tuple[int, int, tuple[_Entry, ...]]
+# What the matcher knows of one key: (readings by priority, case mode, case-exact forms).
+_Value = tuple[tuple[_Entry, ...], int, frozenset[str]]
 
 
 def _padded_normal(text: str) -> str:
@@ -421,11 +425,14 @@ class _Builder:
                         entry.code, entry.via, entry.case, entry.forms, entry.flags | flag
                     )
 
-    def compile(self, *, scale: int) -> ahocorasick.Automaton:
-        """Build the automaton: value = (padded key length, readings by priority)."""
-        automaton = ahocorasick.Automaton()
+    def compile(self, *, scale: int) -> tuple[ahocorasick_rs.AhoCorasick, list[_Value]]:
+        """Build the matcher and, by pattern index, (readings by priority, case mode, forms).
+
+        Each pattern is the normalised surface with a space on both sides.
+        """
+        keys: list[str] = []
+        values: list[_Value] = []
         for key, slot in self.by_key.items():
-            padded = f" {key} "
             ranked = _rank(slot.values())
             forms: frozenset[str]
             if all(e.case == _ANY for e in ranked):
@@ -434,13 +441,18 @@ class _Builder:
                 mode, forms = _M_ONE, ranked[0].forms
             else:
                 mode, forms = _M_MANY, frozenset()
-            automaton.add_word(padded, (len(padded), ranked, mode, forms))
+            keys.append(f" {key} ")
+            values.append((ranked, mode, forms))
         # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
-            word = f" qzx{_base26(i)}xzq "
-            automaton.add_word(word, (len(word), (), _M_ANY, frozenset()))
-        automaton.make_automaton()
-        return automaton
+            keys.append(f" qzx{_base26(i)}xzq ")
+            values.append(((), _M_ANY, frozenset()))
+        matcher = ahocorasick_rs.AhoCorasick(
+            keys,
+            matchkind=ahocorasick_rs.MatchKind.Standard,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
+        return matcher, values
 
 
 def _rank(entries: Iterable[_Entry]) -> tuple[_Entry, ...]:
@@ -469,7 +481,7 @@ class CountryTagger:
 
     def __init__(self, builder: _Builder, *, scale: int, meta: dict[str, Any]) -> None:
         """Compile *builder*'s gazetteer (use :meth:`default` or :meth:`build`)."""
-        self._automaton = builder.compile(scale=scale)
+        self._matcher, self._values = builder.compile(scale=scale)
         self._names: dict[str, tuple[str, str]] = meta["names"]
         self._given: frozenset[str] = meta["given"]
         self._followers: frozenset[str] = meta["followers"]
@@ -708,9 +720,14 @@ class CountryTagger:
         upper = text.isupper()
         hits: list[_Hit] = []
         last_start = last_end = -1
-        for end_idx, (length, entries, mode, forms) in self._automaton.iter(_padded_normal(text)):
-            start = end_idx - length + 1
-            end = end_idx - 1
+        values = self._values
+        for index, start, end in self._matcher.find_matches_as_indexes(
+            _padded_normal(text), overlapping=True
+        ):
+            # padded[start] is the space before the word, so the word starts at
+            # text[start]; padded[end - 1] is the space after it, text[end - 2].
+            end -= 2
+            entries, mode, forms = values[index]
             if mode == _M_ANY:
                 kept = entries
             else:
