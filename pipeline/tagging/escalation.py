@@ -146,6 +146,9 @@ _NORMALISE_ASCII = bytes(
 # ASCII letter: the lexicon's keys are ASCII, so such a character can only
 # ever be part of a word that no key matches, like the character itself.
 _OTHER = "\x80"
+# Stands for a non-ASCII white space that is not punctuation ("\u2028"): not a
+# space to the matcher, but one to ``str.split``, like the character itself.
+_OTHER_SPACE = "\x85"
 _FOLD_ERRORS: Final = "brinkwatch-escalation-fold"
 _GAP_BREAKS = frozenset(".;:!?()\n")
 
@@ -187,7 +190,8 @@ def _fold_non_ascii(exc: UnicodeError) -> tuple[bytes, int]:
 
     A character that lower-cases (by its first code point, as :func:`_lower`)
     to punctuation becomes a space, one that lower-cases to an ASCII letter
-    ("İ", the Kelvin sign) becomes that letter, any other one :data:`_OTHER`.
+    ("İ", the Kelvin sign) becomes that letter, other white space
+    :data:`_OTHER_SPACE`, any other one :data:`_OTHER`.
     """
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
@@ -198,6 +202,8 @@ def _fold_non_ascii(exc: UnicodeError) -> tuple[bytes, int]:
             out += b" "
         elif low.isascii():
             out += low.encode("ascii")
+        elif low.isspace():
+            out += b"\x85"
         else:
             out += b"\x80"
     return bytes(out), exc.end
@@ -209,8 +215,8 @@ codecs.register_error(_FOLD_ERRORS, _fold_non_ascii)
 def _fold(text: str) -> str:
     """Return *text* normalised for ASCII keys: :func:`_normalise` with non-ASCII folded.
 
-    Same length as *text*, all ASCII but :data:`_OTHER`; equal to
-    ``_normalise(text)`` wherever that is ASCII, and it matches exactly the
+    Same length as *text*, all ASCII but :data:`_OTHER` and :data:`_OTHER_SPACE`;
+    equal to ``_normalise(text)`` wherever that is ASCII, and it matches exactly the
     ASCII keys and the key regexes that ``_normalise(text)`` matches. One
     encode, one ``bytes.translate``, one decode: about 1 ns a character, where
     ``str.translate`` on non-ASCII text costs some 70.
@@ -489,6 +495,7 @@ class EscalationTagger:
         scoring = lexicon["scoring"]
         self._k = float(scoring["k"])
         self._decay = float(scoring["repeat_decay"])
+        self._decays: tuple[float, ...] = ()
         self._group: dict[str, str] = {
             code: name for name, codes in scoring["groups"].items() for code in codes
         }
@@ -588,6 +595,9 @@ class EscalationTagger:
     def score(self, signals: Sequence[Signal]) -> float:
         """Return the 0..100 score of *signals* (see the module docstring)."""
         by_group: dict[str, list[float]] = {}
+        decays = self._decays  # decay**k, grown on demand (a new tuple: thread-safe)
+        if len(decays) < len(signals):
+            decays = self._decays = tuple(self._decay**k for k in range(2 * len(signals)))
         for signal in signals:
             if signal["weight"] > 0:
                 code = signal["cameo"]
@@ -595,7 +605,7 @@ class EscalationTagger:
         total = 0.0
         for weights in by_group.values():
             weights.sort(reverse=True)
-            total += sum(w * self._decay**k for k, w in enumerate(weights))
+            total += sum([w * d for w, d in zip(weights, decays, strict=False)])
         return round(100.0 * (1.0 - math.exp(-total / self._k)), 1)
 
     def _tag_field(
@@ -688,9 +698,11 @@ class EscalationTagger:
         best: str | None = None
         gerund: bool | None = None
         if self._adjacent_words:
-            before = text[max(s0, start - 12 * self._adjacent_words) : start]
-            if before[-1:].isspace() and self._break_punct.isdisjoint(before[-3:]):
-                words = _normalise(before).split()[-self._adjacent_words :]
+            lo = max(s0, start - 12 * self._adjacent_words)
+            if text[start - 1 : start].isspace() and self._break_punct.isdisjoint(
+                text[max(lo, start - 3) : start]
+            ):
+                words = padded[lo + 1 : start + 1].split()[-self._adjacent_words :]
                 for k in range(len(words), 0, -1):
                     ref = self._adjacent.get(" ".join(words[-k:]), -1)
                     if ref >= 0:
@@ -799,9 +811,12 @@ def _is_boundary(text: str, p: int) -> int:
         nxt = q
         while nxt < n and text[nxt] in " \t":
             nxt += 1
-        if _ends_with_abbreviation(text, p) or (nxt < n and text[nxt].islower()):
+        if (nxt < n and text[nxt].islower()) or _ends_with_abbreviation(text, p):
             return -1
     return q
+
+
+_STOP = re.compile(r"[.!?\n]")
 
 
 def _sentence_span(text: str, offset: int, lo: int = 0) -> tuple[int, int]:
@@ -835,13 +850,10 @@ def _sentence_span(text: str, offset: int, lo: int = 0) -> tuple[int, int]:
     end = n
     pos = offset
     while pos < n:
-        p = n
-        for ch in ".!?\n":
-            i = text.find(ch, pos, p)
-            if i >= 0:
-                p = i
-        if p == n:
+        m = _STOP.search(text, pos)
+        if m is None:
             break
+        p = m.start()
         if text[p] == "\n":
             end = p
             break
@@ -901,13 +913,13 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
     after.sort()
     order: list[str] = []
     if after and after[0][0] >= 0:
-        gap = _lower(text[end : end + after[0][0]])
+        gap = text[end : end + after[0][0]].lower()
         if gap.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in gap or " from " in gap):
             order.append(after.pop(0)[1])  # "attacks from the Russian army": agent after
     if before:
         order.append(before.pop(0)[1])
     if after:
         order.append(after.pop(0)[1])
-    order.extend(code for _, code in before)
-    order.extend(code for _, code in after)
-    return list(dict.fromkeys(order))
+    order += [code for _, code in before]
+    order += [code for _, code in after]
+    return list(dict.fromkeys(order)) if len(order) > 1 else order

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from pipeline.tagging.escalation import (
     _OTHER,
+    _OTHER_SPACE,
     MODALITIES,
     EscalationTagger,
     _fold,
@@ -131,14 +132,15 @@ def test_local_sentence_span_matches_the_shared_splitter(text: str) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(max_size=60) | text_strategy)
+@given(st.text(max_size=60) | text_strategy | st.sampled_from(["a\u2028b", "x\x85İ y"]))
 def test_fold_agrees_with_normalise(text: str) -> None:
     """The fast fold keeps offsets and agrees with the slow normalisation on ASCII."""
     folded, normal = _fold(text), _normalise(text)
     assert len(folded) == len(text)
-    assert set(folded) <= {chr(i) for i in range(128)} | {_OTHER}
+    assert set(folded) <= {chr(i) for i in range(128)} | {_OTHER, _OTHER_SPACE}
+    assert [len(w) for w in folded.split()] == [len(w) for w in normal.split()]
     for f, n in zip(folded, normal, strict=True):
         if n.isascii():
             assert f == n
         else:
-            assert f == _OTHER
+            assert f == (_OTHER_SPACE if n.isspace() else _OTHER)
