@@ -87,6 +87,38 @@ class Settings:
     heartbeat_interval_s: float = field(
         default=1.0, metadata=_doc("Consumer group heartbeat interval (seconds).")
     )
+    # Throughput tuning (Faust and its Kafka clients; see `brinkwatch bench`)
+    producer_linger_ms: int = field(
+        default=5,
+        metadata=_doc(
+            "How long the producer waits to fill a batch (ms): longer means fewer, larger "
+            "produce requests and less CPU per message, at that much added latency."
+        ),
+    )
+    producer_max_batch_bytes: int = field(
+        default=1_048_576, metadata=_doc("Largest producer batch per partition (bytes).")
+    )
+    consumer_max_fetch_bytes: int = field(
+        default=1_048_576,
+        metadata=_doc("Most bytes fetched per partition in one fetch request."),
+    )
+    max_poll_records: int = field(
+        default=1000, metadata=_doc("Most records the consumer hands over per poll.")
+    )
+    commit_every: int = field(
+        default=1000,
+        metadata=_doc(
+            "Commit offsets after this many processed messages (besides every "
+            "COMMIT_INTERVAL_S); each commit first waits for the producer to flush."
+        ),
+    )
+    commit_interval_s: float = field(
+        default=1.0, metadata=_doc("Commit offsets at least this often (seconds).")
+    )
+    stream_buffer_maxsize: int = field(
+        default=8192,
+        metadata=_doc("Messages buffered per partition before the consumer pauses it."),
+    )
     # Tagging and alerts
     country_min_salience: float = field(
         default=-1.0,
@@ -154,6 +186,17 @@ class Settings:
     def _check(self) -> None:
         if self.partitions < 1:
             raise ConfigError("BRINKWATCH_PARTITIONS", str(self.partitions), "must be >= 1")
+        for name in ("producer_max_batch_bytes", "consumer_max_fetch_bytes", "max_poll_records",
+                     "commit_every", "stream_buffer_maxsize"):
+            if getattr(self, name) < 1:
+                raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),
+                                  "must be >= 1")
+        if self.producer_linger_ms < 0 or self.commit_interval_s <= 0:
+            raise ConfigError(
+                "BRINKWATCH_PRODUCER_LINGER_MS / BRINKWATCH_COMMIT_INTERVAL_S",
+                f"{self.producer_linger_ms} / {self.commit_interval_s}",
+                "the linger must be >= 0 and the commit interval > 0",
+            )
         if self.alert_min_level not in LEVELS:
             raise ConfigError(
                 "BRINKWATCH_ALERT_MIN_LEVEL", self.alert_min_level, f"must be one of {LEVELS}"
