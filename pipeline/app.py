@@ -109,6 +109,20 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+def faust_worker(app: faust.App, loglevel: str) -> faust.Worker:
+    """Return a ``faust.Worker`` for *app* without the terminal spinner.
+
+    With a log level of WARNING or above, Faust's worker drives a progress
+    spinner from a log handler and, for it, sets the root logger to DEBUG:
+    every ``log.debug`` call in Faust and aiokafka (several per message)
+    then builds a LogRecord. Without the spinner the root logger keeps
+    *loglevel* and those calls return at once.
+    """
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.spinner = None
+    return worker
+
+
 class Worker:
     """One Faust app with its agents, tables, enricher and metrics."""
 
@@ -351,7 +365,7 @@ class Worker:
             s.bootstrap_servers,
             self.server.port,
         )
-        worker = faust.Worker(self.app, loglevel=s.log_level, quiet=True)
+        worker = faust_worker(self.app, s.log_level)
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
