@@ -199,6 +199,16 @@ class Worker:
         s = self.settings
         m = self.metrics
         offsets = self._offsets
+        # Speed: the enriched events and country scores go straight to the app's
+        # producer, the aiokafka producer that Topic.send ends in and that every
+        # offset commit flushes first (same partitioner, same delivery guarantee),
+        # without Faust's per-message FutureMessage, sensor and callback layers.
+        send = self.app.producer.send
+        enriched_topic = s.topic_enriched
+        scores_topic = s.topic_country_scores
+        decode_seconds = m.stage_seconds.labels(stage="decode")
+        tag_seconds = m.stage_seconds.labels(stage="tag")
+        publish_seconds = m.stage_seconds.labels(stage="publish")
         async for event in stream.events():
             t0 = time.time()
             msg = event.message
@@ -211,7 +221,7 @@ class Worker:
                 await self._dead_letter(err, event, t0)
                 continue
             t1 = time.time()
-            m.stage_seconds.labels(stage="decode").observe(t1 - t0)
+            decode_seconds.observe(t1 - t0)
             if self.dedup.seen(article.id, t1):
                 m.articles_deduplicated.inc()
                 continue
@@ -224,17 +234,21 @@ class Worker:
                 )
                 continue
             t2 = time.time()
-            m.stage_seconds.labels(stage="tag").observe(t2 - t1)
-            key = article.id.encode()
-            await self.t_enriched.send(key=key, value=dumps(out.event))
+            tag_seconds.observe(t2 - t1)
+            await send(enriched_topic, article.id.encode(), dumps(out.event), None, None, None)
             if out.alert is not None:
                 await self._publish_alert(out.alert)
             for rec in out.country_scores:
-                await self.t_scores.send(
-                    key=rec["country"].encode(), value=dumps(rec), timestamp=rec["event_time"]
+                await send(
+                    scores_topic,
+                    rec["country"].encode(),
+                    dumps(rec),
+                    None,
+                    rec["event_time"],
+                    None,
                 )
             t3 = time.time()
-            m.stage_seconds.labels(stage="publish").observe(t3 - t2)
+            publish_seconds.observe(t3 - t2)
             m.end_to_end_latency.observe(max(0.0, t3 - received_at))
             m.articles_enriched.inc()
             esc = out.event["escalation"]
