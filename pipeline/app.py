@@ -80,9 +80,13 @@ class App(faust.App):
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Return the ``faust.App`` keyword arguments of the worker (the benchmark reuses them)."""
+    from pipeline.transport import consumer_url
+
     s = settings
     return {
         "broker": broker_url(s.bootstrap_servers),
+        # The stock transport with a short fetch wait (see pipeline.transport).
+        "broker_consumer": consumer_url(s.bootstrap_servers, s.consumer_fetch_max_wait_ms),
         "value_serializer": "raw",
         "key_serializer": "raw",
         "topic_partitions": s.partitions,

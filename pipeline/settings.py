@@ -102,6 +102,14 @@ class Settings:
         default=1_048_576,
         metadata=_doc("Most bytes fetched per partition in one fetch request."),
     )
+    consumer_fetch_max_wait_ms: int = field(
+        default=50,
+        metadata=_doc(
+            "Longest the broker may hold a fetch that finds no new record (ms). Faust "
+            "fixes 1500; Tansu holds the whole fetch that long even when records "
+            "arrive, so keep it short."
+        ),
+    )
     max_poll_records: int = field(
         default=1000, metadata=_doc("Most records the consumer hands over per poll.")
     )
@@ -187,7 +195,7 @@ class Settings:
         if self.partitions < 1:
             raise ConfigError("BRINKWATCH_PARTITIONS", str(self.partitions), "must be >= 1")
         for name in ("producer_max_batch_bytes", "consumer_max_fetch_bytes", "max_poll_records",
-                     "commit_every", "stream_buffer_maxsize"):
+                     "commit_every", "stream_buffer_maxsize", "consumer_fetch_max_wait_ms"):
             if getattr(self, name) < 1:
                 raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),
                                   "must be >= 1")
