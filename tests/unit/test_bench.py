@@ -1,0 +1,225 @@
+"""The benchmark's pure parts: the article generator, percentiles, targets and the report."""
+
+from __future__ import annotations
+
+import copy
+import statistics
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.bench import TARGETS, render, targets
+from pipeline.bench.corpus import ESCALATION_SHARE, article_size, countries, generate
+from pipeline.bench.stats import latency_summary, percentile
+from pipeline.serde import validator
+
+# -- the generator ---------------------------------------------------------------------
+
+
+def test_same_seed_same_articles() -> None:
+    """Two runs with one seed give the same articles, byte for byte; another seed does not."""
+    a = generate(60, 3000, seed=7)
+    b = generate(60, 3000, seed=7)
+    c = generate(60, 3000, seed=8)
+    assert a == b
+    assert [x["body"] for x in a] != [x["body"] for x in c]
+
+
+@pytest.mark.parametrize("size", [1_000, 3_000, 10_000])
+def test_mean_size_within_ten_percent(size: int) -> None:
+    """The mean article (title + body, UTF-8 bytes) is within 10% of the requested size."""
+    articles = generate(400, size, seed=3)
+    mean = statistics.mean(article_size(a) for a in articles)
+    assert abs(mean - size) <= 0.1 * size, mean
+    sizes = [article_size(a) for a in articles]
+    assert min(sizes) < size < max(sizes)  # spread, not one size
+
+
+def test_escalation_share_and_content() -> None:
+    """About 30% are conflict stories, with escalation words and two countries or more."""
+    articles = generate(2_000, 2_000, seed=11)
+    flagged = [a for a in articles if a["meta"]["bench_escalation"]]
+    share = len(flagged) / len(articles)
+    assert abs(share - ESCALATION_SHARE) < 0.04, share
+    words = ("airstrikes", "shelling", "missile", "drones", "troops", "clashes", "sanctions",
+             "mobilisation", "attack", "force", "ambushed", "stormed", "retaliation", "military")
+    names = [c.name for c in countries()]
+
+    def escalation_words(a: dict[str, Any]) -> int:
+        text = (a["title"] + " " + a["body"]).lower()
+        return sum(w in text for w in words)
+
+    def named(a: dict[str, Any]) -> int:
+        text = a["title"] + " " + a["body"]
+        return sum(name in text for name in names)
+
+    assert all(escalation_words(a) >= 2 for a in flagged)
+    assert statistics.mean(named(a) for a in flagged) >= 2.0
+    calm = [a for a in articles if not a["meta"]["bench_escalation"]]
+    assert statistics.mean(map(escalation_words, calm)) < statistics.mean(
+        map(escalation_words, flagged)
+    )
+
+
+def test_articles_are_valid_input_messages() -> None:
+    """Every generated article passes the article schema, with a unique id."""
+    check = validator("article")
+    articles = generate(100, 1_500, seed=5)
+    for a in articles:
+        check(a)
+    assert len({a["id"] for a in articles}) == len(articles)
+    assert generate(3, 1_500, seed=5, start=97)[0]["id"] == articles[97]["id"]
+
+
+def test_generator_rejects_nonsense() -> None:
+    """A negative count or a tiny size is an error, not an empty or odd corpus."""
+    with pytest.raises(ValueError):
+        generate(-1, 3000)
+    with pytest.raises(ValueError):
+        generate(10, 50)
+
+
+# -- percentiles -----------------------------------------------------------------------
+
+
+def test_percentile_known_values() -> None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([4, 1, 3, 2], 0) == 1
+    assert percentile([4, 1, 3, 2], 100) == 4
+    assert percentile([10.0], 99) == 10.0
+    assert percentile(list(range(101)), 95) == 95
+    assert percentile([0, 10], 25) == 2.5
+
+
+def test_percentile_errors() -> None:
+    """No values, or a percentile outside 0..100, raise ValueError."""
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1, 2], 101)
+    with pytest.raises(ValueError):
+        percentile([1, 2], -1)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=60))
+def test_percentile_matches_statistics_quantiles(values: list[float]) -> None:
+    """Every integer percentile equals statistics.quantiles(method='inclusive')."""
+    expected = statistics.quantiles(values, n=100, method="inclusive")
+    for q in (1, 5, 25, 50, 75, 95, 99):
+        assert percentile(values, q) == pytest.approx(expected[q - 1], rel=1e-9, abs=1e-6)
+
+
+def test_latency_summary_in_milliseconds() -> None:
+    """Seconds in, milliseconds out, with p50/p95/p99/max."""
+    out = latency_summary([0.010, 0.020, 0.030, 0.040, 1.0])
+    assert out == {"p50": 30.0, "p95": 808.0, "p99": 961.6, "max": 1000.0}
+
+
+# -- targets and the report ------------------------------------------------------------
+
+
+def _result() -> dict[str, Any]:
+    """A complete result dict with known figures, as run_bench returns it."""
+    r: dict[str, Any] = {
+        "ceiling_msgs_per_s": 20000.0,
+        "faust_passthrough_msgs_per_s": 5000.0,
+        "pipeline_articles_per_s": 4100.0,
+        "pipeline_vs_faust": 0.82,
+        "pipeline_vs_ceiling": 0.205,
+        "faust_vs_ceiling": 0.25,
+        "latency_ms": {"p50": 40.0, "p95": 120.0, "p99": 260.5, "max": 300.0},
+        "latency": {"offered_per_s": 2050.0, "achieved_per_s": 2049.0, "sent": 41000,
+                    "received": 41000, "measured": 37000, "p50": 40.0, "p95": 120.0,
+                    "p99": 260.5, "max": 300.0},
+        "tagging_articles_per_s_per_core": {"countries": 20000.0, "entities": 15000.0,
+                                            "escalation": 25000.0, "all": 6000.0},
+        "words_per_s": 2_900_000.0,
+        "worker_peak_rss_mb": 310.2,
+        "scaling": {
+            "by_size": {
+                "1KB": {"mean_kb": 1.0, "us_per_article": 70.0, "us_per_kb": 70.0},
+                "3KB": {"mean_kb": 3.0, "us_per_article": 180.0, "us_per_kb": 60.0},
+                "30KB": {"mean_kb": 30.0, "us_per_article": 1650.0, "us_per_kb": 55.0},
+            },
+            "by_gazetteer": {"scale_1": {"us_per_article": 50.0},
+                             "scale_2": {"us_per_article": 52.0}},
+            "per_kb_30kb_vs_3kb": 0.917,
+            "gazetteer_2x_vs_1x": 1.04,
+        },
+        "stages": {
+            "ceiling": {"records": 20000, "seconds": 1.0, "per_s": 20000.0, "per_cpu_s": 21000.0},
+            "faust_passthrough": {"records": 20000, "seconds": 4.0, "per_s": 5000.0,
+                                  "per_cpu_s": 5200.0, "cpu_cores": 0.96},
+            "pipeline": {"records": 20000, "seconds": 4.5, "per_s": 4100.0,
+                         "enriched_per_s": 4400.0, "done_seconds": 4.88, "per_cpu_s": 4150.0,
+                         "cpu_cores": 0.99},
+        },
+        "config": {"articles": 20000, "size": 3000, "mean_article_bytes": 3004.0, "seed": 1,
+                   "quick": False, "cores": 2, "load_average_before": 0.12,
+                   "platform": "Linux", "versions": {"python": "3.11.7", "faust-streaming": "x"},
+                   "clients": {}, "tagging_articles": 2000, "latency_seconds": 20.0,
+                   "seconds": 95.0},
+    }
+    r["targets"] = targets(r)
+    return r
+
+
+def test_targets_met_and_missed() -> None:
+    """Each target compares its value the right way round; every named target is reported."""
+    t = _result()["targets"]
+    assert set(t) == set(TARGETS)
+    assert t["tagging_all_per_core"]["met"] is True
+    assert t["pipeline_vs_faust"]["met"] is True
+    assert t["pipeline_articles_per_s"]["met"] is True
+    assert t["latency_p99_ms"]["met"] is False  # 260.5 > 250
+    assert t["worker_peak_rss_mb"]["met"] is False  # 310.2 > 300
+    assert t["tagging_cost_per_kb_30kb_vs_3kb"]["met"] is True
+    assert t["tagging_cost_gazetteer_2x_vs_1x"]["met"] is True
+    assert t["latency_p99_ms"]["target"] == "<= 250 ms"
+    assert t["latency_p99_ms"]["value"] == 260.5
+
+
+def test_targets_with_a_missing_value() -> None:
+    """A figure that could not be read (None) is neither met nor missed."""
+    r = _result()
+    r["worker_peak_rss_mb"] = None
+    assert targets(r)["worker_peak_rss_mb"]["met"] is None
+
+
+def test_render_known_result() -> None:
+    """The table shows every stage, the ratios, latency, tagging, scaling and each target."""
+    text = render(_result())
+    lines = text.splitlines()
+    assert lines[0].startswith("Brinkwatch benchmark (full run): 20,000 articles of ~3,000 bytes")
+    row = next(line for line in lines if line.startswith("ceiling (raw aiokafka loop)"))
+    assert "20,000 msg/s" in row and "1.00x" in row and "21,000" in row
+    row = next(line for line in lines if line.startswith("Faust passthrough"))
+    assert "5,000 msg/s" in row and "0.25x" in row and "0.96" in row
+    row = next(line for line in lines if line.startswith("pipeline (Brinkwatch worker)"))
+    assert "4,100 art/s" in row and "0.20x" in row
+    assert any("enriched events alone" in line and "4,400 art/s" in line for line in lines)
+    assert any(line.startswith("pipeline / Faust passthrough") and "0.82x" in line
+               for line in lines)
+    assert "p50 40.0 ms, p95 120.0 ms, p99 260.5 ms, max 300.0 ms" in text
+    assert "worker peak RSS: 310.2 MB" in text
+    assert "countries 20,000, entities 15,000, escalation 25,000, all 6,000" in text
+    assert "2,900,000 words/s" in text
+    assert "30KB 1,650 µs (55 µs/KB)" in text
+    assert "x1 50 µs/article, x2 52 µs/article" in text
+    verdicts = {line.split()[0]: line.split()[-1] for line in lines
+                if line.split() and line.split()[0] in TARGETS}
+    assert verdicts == {
+        "tagging_all_per_core": "yes", "pipeline_vs_faust": "yes",
+        "pipeline_articles_per_s": "yes", "latency_p99_ms": "NO", "worker_peak_rss_mb": "NO",
+        "tagging_cost_per_kb_30kb_vs_3kb": "yes", "tagging_cost_gazetteer_2x_vs_1x": "yes",
+    }
+
+
+def test_render_quick_run_says_so() -> None:
+    """A quick run is labelled as indicative."""
+    r = copy.deepcopy(_result())
+    r["config"]["quick"] = True
+    assert "quick run: figures are indicative" in render(r).splitlines()[0]
