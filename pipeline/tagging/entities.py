@@ -1300,6 +1300,9 @@ def _sentence_initial(text: str, start: int) -> bool:
 def _previous_word(text: str, start: int) -> str:
     """Return the lower-case word right before *start* (skipping a comma)."""
     window = text[max(0, start - 40) : start].rstrip(" ,\t")
+    last = window.rpartition(" ")[2]
+    if last.isalpha():  # the common case: a plain word after a space
+        return last.lower()
     k = len(window)
     while k > 0 and (window[k - 1].isalpha() or window[k - 1] in "-."):
         k -= 1
