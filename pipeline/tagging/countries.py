@@ -246,9 +246,7 @@ _ASCII_TABLE: Final[bytes] = bytes(
     32 if i < 128 and chr(i) in _SEPARATORS else (i + 32 if 65 <= i <= 90 else i)
     for i in range(256)
 )
-_WIDE_SEPARATORS: Final[tuple[bytes, ...]] = tuple(
-    c.encode("utf-8") for c in _SEPARATORS if ord(c) > 127
-)
+_WIDE_SEPARATORS: Final[tuple[str, ...]] = tuple(c for c in _SEPARATORS if ord(c) > 127)
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -334,12 +332,12 @@ def _padded_normal(text: str) -> str:
     if text.isascii():
         return (b" " + text.encode("ascii").translate(_ASCII_TABLE) + b" ").decode("ascii")
     low = text.lower()
-    if len(low) != len(text):  # a few characters ("İ") lower-case to two
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if len(low) != len(text):  # "İ" (U+0130), alone in Unicode, lower-cases to two: kept
+        low = "\u0130".join(part.lower() for part in text.split("\u0130"))
+    for sep in _WIDE_SEPARATORS:  # "in" on a str is far cheaper than on bytes
+        if sep in low:
+            low = low.replace(sep, " ")
     raw = low.encode("utf-8").translate(_ASCII_TABLE)
-    for sep in _WIDE_SEPARATORS:
-        if sep in raw:
-            raw = raw.replace(sep, b" ")
     return " " + raw.decode("utf-8") + " "
 
 
