@@ -748,7 +748,7 @@ class CountryTagger:
                 else:
                     if "\n" in surface or "  " in surface:  # "South\nKorean"
                         surface = " ".join(surface.split())
-                    kept = tuple(e for e in entries if e.case == _ANY or surface in e.forms)
+                    kept = tuple([e for e in entries if e.case == _ANY or surface in e.forms])
                 if not kept:
                     continue
             # Matches arrive by end offset: a match that contains earlier ones replaces
@@ -863,8 +863,12 @@ class CountryTagger:
         """Return True if a given name or an honorific ends right before *start*."""
         if text[start - 1 : start] != " ":
             return False
-        before = text[max(0, start - 20) : start - 1].rsplit(" ", 1)
-        return before[-1].rstrip(".") in self._given
+        low = max(0, start - 20)
+        first = text.rfind(" ", low, start - 1) + 1 or low
+        # Given names and honorifics are capitalised: most words end here.
+        return (
+            text[first : first + 1].isupper() and text[first : start - 1].rstrip(".") in self._given
+        )
 
     def _person(self, text: str, start: int, end: int, titleish: bool) -> bool:
         """Return True if the surface is used as a person's name here."""
