@@ -79,7 +79,7 @@ from typing import Any, ClassVar, Final
 import ahocorasick
 
 from pipeline.errors import DataError
-from pipeline.tagging.text import _ends_with_abbreviation
+from pipeline.tagging.text import _ABBREVIATIONS, _ends_with_abbreviation
 from pipeline.tagging.types import (
     LEVELS,
     Country,
@@ -586,9 +586,10 @@ class EscalationTagger:
         """Return the article's escalation: signals (title first, by position), score, level."""
         signals: list[Signal] = []
         fields: tuple[tuple[FieldName, str], ...] = (("title", title), ("body", body))
+        actors: list[dict[str, list[tuple[int, int, str]]]] = []  # built at the first signal
         for field, text in fields:
             if text:
-                self._tag_field(field, text, countries, entities, signals)
+                self._tag_field(field, text, countries, entities, signals, actors)
         score = self.score(signals)
         return {"score": score, "level": level_for(score, thresholds), "signals": signals}
 
@@ -615,6 +616,7 @@ class EscalationTagger:
         countries: list[Country],
         entities: list[Entity],
         out: list[Signal],
+        actors: list[dict[str, list[tuple[int, int, str]]]],
     ) -> None:
         padded = " " + (_fold(text) if self._ascii_keys else _normalise(text)) + " "
         phrases: list[tuple[int, int, _Pattern]] = []
@@ -636,7 +638,6 @@ class EscalationTagger:
                     contexts.append((end_idx - p.key_len + 1, p.ref))
         if not phrases:
             return
-        field_actors: list[tuple[int, int, str]] | None = None
         sentence_actors: list[tuple[int, int, str]] = []
         s0, s1 = 0, 0
         cues = _Cues([], [])
@@ -645,8 +646,9 @@ class EscalationTagger:
             if start >= s1:  # a new sentence (phrases come in order, sentences too)
                 s0, s1 = _sentence_span(text, start, s1)
                 cues = self._sentence_cues(padded, text, s0, s1)
-                if field_actors is None:
-                    field_actors = _actor_spans(field, countries, entities)
+                if not actors:
+                    actors.append(_actor_spans(countries, entities))
+                field_actors = actors[0].get(field, [])
                 lo = bisect_left(field_actors, (s0, -1, ""))
                 hi = bisect_left(field_actors, (s1, -1, ""))
                 sentence_actors = field_actors[lo:hi]
@@ -811,10 +813,20 @@ def _is_boundary(text: str, p: int) -> int:
         nxt = q
         while nxt < n and text[nxt] in " \t":
             nxt += 1
-        if (nxt < n and text[nxt].islower()) or _ends_with_abbreviation(text, p):
+        if (nxt < n and text[nxt].islower()) or (
+            # A word longer than any abbreviation right before the stop is none.
+            not (
+                p >= _LONGEST_ABBREVIATION
+                and text[p - _LONGEST_ABBREVIATION : p].replace(".", "").isalpha()
+            )
+            and _ends_with_abbreviation(text, p)
+        ):
             return -1
     return q
 
+
+# A word (letters and dots) this long before a full stop is no abbreviation.
+_LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS)) + 1
 
 _STOP = re.compile(r"[.!?\n]")
 
@@ -873,23 +885,21 @@ def _sentence_span(text: str, offset: int, lo: int = 0) -> tuple[int, int]:
 
 
 def _actor_spans(
-    field: FieldName, countries: list[Country], entities: list[Entity]
-) -> list[tuple[int, int, str]]:
-    """Return ``(start, end, country code)`` of every country or entity mention in *field*."""
-    spans = [
-        (ev["start"], ev["end"], country["code"])
-        for country in countries
-        for ev in country["evidence"]
-        if ev["field"] == field
-    ]
-    spans.extend(
-        (m["start"], m["end"], code)
-        for entity in entities
-        if (code := entity.get("country"))
-        for m in entity["mentions"]
-        if m["field"] == field
-    )
-    spans.sort()
+    countries: list[Country], entities: list[Entity]
+) -> dict[str, list[tuple[int, int, str]]]:
+    """Return, per field, ``(start, end, country code)`` of every country or entity mention."""
+    spans: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}
+    for country in countries:
+        code = country["code"]
+        for ev in country["evidence"]:
+            spans.setdefault(ev["field"], []).append((ev["start"], ev["end"], code))
+    for entity in entities:
+        entity_code = entity.get("country")
+        if entity_code:
+            for m in entity["mentions"]:
+                spans.setdefault(m["field"], []).append((m["start"], m["end"], entity_code))
+    for field_spans in spans.values():
+        field_spans.sort()
     return spans
 
 

@@ -119,6 +119,7 @@ def test_score_is_monotone_in_added_signals(body: str) -> None:
 
 SENTENCE_PIECES = ["a", "B", "Mr.", "U.S.", "J.", "x.", "e.g.", ".", "..", "!", "?", '?"', ")"]
 SENTENCE_PIECES += ["\n", "\n\n", " ", "\t", "word", "Word", "etc.", "“q.”", "’", "5.2", "İ", ".a"]
+SENTENCE_PIECES += ["approx.", "Approx.", "Statement.", "xu.s.", "longword", "a.b.c.d.e.f.g."]
 
 
 @settings(max_examples=500, deadline=None)
