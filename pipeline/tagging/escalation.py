@@ -11,8 +11,11 @@ Goldstein-like weight (0-10). Phrases are written in a compact notation
 gaps; see the file's ``notation``) and expanded once per process into an
 Aho-Corasick automaton (with the context words). Tagging runs it once over
 each lower-cased, punctuation-normalised field; all Python-level work is per
-hit. Modality cues and clause-break words live in a second automaton that is
-run only over the sentences that hold a signal.
+hit. The keys being ASCII, a field is normalised by one ``bytes.translate``
+over its ASCII encoding, other characters folded to one byte each (see
+:func:`_fold`), so offsets are kept; sentences, cues and actors are looked up
+only around the phrases found. Modality cues and clause-break words live in
+a second automaton that is run only over the sentences that hold a signal.
 
 Matching is by phrase, not bag of words: "military" alone is nothing,
 "troops massed on the border" is force posture, and "warned against arming
