@@ -74,12 +74,13 @@ import math
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
 import ahocorasick
+import ahocorasick_rs
 
 from pipeline.errors import DataError
 from pipeline.tagging.text import _ABBREVIATIONS, _ends_with_abbreviation
@@ -448,9 +449,14 @@ class _Compiler:
         auto = ahocorasick.Automaton()
         for key, patterns in keys.items():
             # Tail-less patterns first: they are the cheap, common case.
-            auto.add_word(key, tuple(sorted(patterns, key=lambda p: p.tail is not None)))
+            auto.add_word(key, _ordered(patterns))
         auto.make_automaton()
         return auto
+
+
+def _ordered(patterns: list[_Pattern]) -> tuple[_Pattern, ...]:
+    """Return the patterns of one key, tail-less ones (the cheap, common case) first."""
+    return tuple(sorted(patterns, key=lambda p: p.tail is not None))
 
 
 # --------------------------------------------------------------------------- the tagger
@@ -573,6 +579,17 @@ class EscalationTagger:
 
         self._ascii_keys = all(k.isascii() for k in (*compiler.keys, *compiler.cue_keys))
         self._automaton = compiler.automaton(compiler.keys)
+        # The phrase scan of every article: ahocorasick-rs over the folded bytes
+        # (about half the time of pyahocorasick), when the keys are ASCII.
+        self._values: list[tuple[_Pattern, ...]] = []
+        self._matcher: ahocorasick_rs.BytesAhoCorasick | None = None
+        if self._ascii_keys:
+            self._values = [_ordered(patterns) for patterns in compiler.keys.values()]
+            self._matcher = ahocorasick_rs.BytesAhoCorasick(
+                [key.encode("ascii") for key in compiler.keys],
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+            )
         self._cue_automaton = compiler.automaton(compiler.cue_keys)
 
     # ----------------------------------------------------------------- tag
@@ -621,11 +638,22 @@ class EscalationTagger:
         out: list[Signal],
         actors: list[dict[str, list[tuple[int, int, str]]]],
     ) -> None:
-        padded = " " + (_fold(text) if self._ascii_keys else _normalise(text)) + " "
+        hits: Iterable[tuple[int, tuple[_Pattern, ...]]]
+        if self._matcher is not None:
+            folded = b" " + text.encode("ascii", _FOLD_ERRORS).translate(_NORMALISE_ASCII) + b" "
+            padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
+            values = self._values
+            hits = [
+                (end - 1, values[i])
+                for i, _, end in self._matcher.find_matches_as_indexes(folded, overlapping=True)
+            ]
+        else:
+            padded = " " + _normalise(text) + " "
+            hits = self._automaton.iter(padded)
         phrases: list[tuple[int, int, _Pattern]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _matches() inlined (this runs for every article).
-        for end_idx, patterns in self._automaton.iter(padded):
+        for end_idx, patterns in hits:
             for p in patterns:
                 space = padded.find(" ", end_idx) if p.prefix else end_idx
                 if p.tail is not None:
