@@ -579,8 +579,9 @@ class EscalationTagger:
 
         self._ascii_keys = all(k.isascii() for k in (*compiler.keys, *compiler.cue_keys))
         self._automaton = compiler.automaton(compiler.keys)
-        # The phrase scan of every article: ahocorasick-rs over the folded bytes
-        # (about half the time of pyahocorasick), when the keys are ASCII.
+        # The phrase scan of every article: ahocorasick-rs over the folded bytes,
+        # when the keys are ASCII. A DFA (17 ms to build, ~5 MB) scans a 3 KB
+        # story in ~16 us, the contiguous NFA in ~18, pyahocorasick in ~26.
         self._values: list[tuple[_Pattern, ...]] = []
         self._matcher: ahocorasick_rs.BytesAhoCorasick | None = None
         if self._ascii_keys:
@@ -588,7 +589,7 @@ class EscalationTagger:
             self._matcher = ahocorasick_rs.BytesAhoCorasick(
                 [key.encode("ascii") for key in compiler.keys],
                 matchkind=ahocorasick_rs.MatchKind.Standard,
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+                implementation=ahocorasick_rs.Implementation.DFA,
             )
         self._cue_automaton = compiler.automaton(compiler.cue_keys)
 
