@@ -42,9 +42,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
-
 from pipeline.errors import DataError
+from pipeline.evaluation.common import prf, read_jsonl
 
 __all__ = ["MACRO_MIN_SUPPORT", "TAGGERS", "evaluate", "render"]
 
@@ -91,40 +90,15 @@ def _read(
 ) -> list[tuple[str, str, list[str]]]:
     """Read (title, body, gold codes) records; raise DataError on a bad line."""
     records: list[tuple[str, str, list[str]]] = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise DataError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
-    with handle:
-        for line_no, raw in enumerate(handle, start=1):
-            if limit is not None and len(records) >= limit:
-                break
-            if not raw.strip():
-                continue
-            try:
-                record = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise DataError(str(path), line_no, f"not JSON: {exc}") from exc
-            if not isinstance(record, dict):
-                raise DataError(str(path), line_no, "not a JSON object")
-            for name in ("title", "body"):
-                if not isinstance(record.get(name), str):
-                    raise DataError(str(path), line_no, f"missing or non-string {name!r}")
-            gold = record.get(gold_field)
-            if not isinstance(gold, list) or not all(isinstance(c, str) for c in gold):
-                raise DataError(
-                    str(path), line_no, f"missing or non-list-of-strings {gold_field!r}"
-                )
-            records.append((record["title"], record["body"], [c.upper() for c in gold]))
+    for line_no, record in read_jsonl(path, limit):
+        for name in ("title", "body"):
+            if not isinstance(record.get(name), str):
+                raise DataError(str(path), line_no, f"missing or non-string {name!r}")
+        gold = record.get(gold_field)
+        if not isinstance(gold, list) or not all(isinstance(c, str) for c in gold):
+            raise DataError(str(path), line_no, f"missing or non-list-of-strings {gold_field!r}")
+        records.append((record["title"], record["body"], [c.upper() for c in gold]))
     return records
-
-
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    """Return precision, recall and F1 (0 when undefined)."""
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
 def evaluate(
@@ -181,7 +155,7 @@ def evaluate(
     for code, n in sorted(support.items(), key=lambda kv: (-kv[1], kv[0])):
         if n < MACRO_MIN_SUPPORT:
             continue
-        scores = _prf(c_tp[code], c_fp[code], n - c_tp[code])
+        scores = prf(c_tp[code], c_fp[code], n - c_tp[code])
         per_country[code] = {"gold": n, "predicted": c_tp[code] + c_fp[code], **scores}
     macro = sum(s["f1"] for s in per_country.values()) / len(per_country) if per_country else 0.0
     result: dict[str, Any] = {
@@ -189,7 +163,7 @@ def evaluate(
         "data": str(path),
         "gold_field": gold_field,
         "articles": len(records),
-        "micro": _prf(tp, fp, fn),
+        "micro": prf(tp, fp, fn),
         "macro_f1": round(macro, 4),
         "macro_countries": len(per_country),
         "macro_min_support": MACRO_MIN_SUPPORT,
@@ -205,7 +179,7 @@ def evaluate(
         "tagging_seconds": round(elapsed, 4),
     }
     if excluded:
-        result["micro_excluding"] = {"excluded": sorted(excluded), **_prf(tp_x, fp_x, fn_x)}
+        result["micro_excluding"] = {"excluded": sorted(excluded), **prf(tp_x, fp_x, fn_x)}
     if tagger == "brinkwatch":
         from pipeline.tagging.countries import DEFAULT_MIN_SALIENCE, CountryTagger
 

@@ -34,9 +34,8 @@ import pathlib
 import time
 from typing import Any
 
-import orjson
-
 from pipeline.errors import DataError
+from pipeline.evaluation.common import prf, read_jsonl
 from pipeline.tagging.types import Country
 
 __all__ = ["TYPES", "evaluate", "render"]
@@ -53,23 +52,7 @@ _Doc = tuple[str, set[tuple[int, int, str]], set[tuple[int, int]]]
 
 def _load(path: pathlib.Path, limit: int | None) -> list[_Doc]:
     """Read and check the corpus; raise DataError on the first bad line."""
-    docs: list[_Doc] = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise DataError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
-    with handle:
-        for line_no, raw in enumerate(handle, start=1):
-            if limit is not None and len(docs) >= limit:
-                break
-            if not raw.strip():
-                continue
-            try:
-                record = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise DataError(str(path), line_no, f"not JSON: {exc}") from exc
-            docs.append(_parse(record, str(path), line_no))
-    return docs
+    return [_parse(record, str(path), line_no) for line_no, record in read_jsonl(path, limit)]
 
 
 def _parse(record: Any, path: str, line_no: int) -> _Doc:
@@ -126,21 +109,6 @@ def _predicted(
     return {p for p in pred if (p[0], p[1]) not in misc}
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    """Precision, recall, F1 and the counts."""
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
-
-
 def evaluate(
     path: pathlib.Path,
     *,
@@ -191,8 +159,8 @@ def evaluate(
         "path": str(path),
         "documents": len(docs),
         "words": words,
-        "overall": _prf(*total),
-        "per_type": {kind: _prf(*counts[kind]) for kind in TYPES},
+        "overall": prf(*total),
+        "per_type": {kind: prf(*counts[kind]) for kind in TYPES},
         "tag_seconds": round(tag_time, 4),
         "words_per_s": round(words / tag_time) if tag_time > 0 else None,
         "words_per_s_warm": round(words / warm_time) if warm_time > 0 else None,

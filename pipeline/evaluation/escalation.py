@@ -31,9 +31,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from pipeline.errors import DataError
+from pipeline.evaluation.common import prf, read_jsonl
 
 __all__ = ["KEYWORDS", "TAGGERS", "evaluate", "render"]
 
@@ -110,27 +109,13 @@ _Predict = Callable[[str], bool]
 def _read(path: pathlib.Path, limit: int | None) -> list[tuple[str, int]]:
     """Read and check the labelled sentences (all of them, or the first *limit*)."""
     records: list[tuple[str, int]] = []
-    try:
-        with path.open("rb") as fh:
-            for line_no, line in enumerate(fh, 1):
-                if limit is not None and len(records) >= limit:
-                    break
-                if not line.strip():
-                    continue
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    raise DataError(str(path), line_no, f"not JSON: {exc}") from exc
-                if not isinstance(record, dict):
-                    raise DataError(str(path), line_no, "not a JSON object")
-                text, label = record.get("text"), record.get("label")
-                if not isinstance(text, str):
-                    raise DataError(str(path), line_no, "'text' must be a string")
-                if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 4:
-                    raise DataError(str(path), line_no, "'label' must be an integer 0-4")
-                records.append((text, label))
-    except OSError as exc:
-        raise DataError(str(path), None, f"cannot read: {exc}") from exc
+    for line_no, record in read_jsonl(path, limit):
+        text, label = record.get("text"), record.get("label")
+        if not isinstance(text, str):
+            raise DataError(str(path), line_no, "'text' must be a string")
+        if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 4:
+            raise DataError(str(path), line_no, "'label' must be an integer 0-4")
+        records.append((text, label))
     return records
 
 
@@ -168,21 +153,6 @@ def _keywords(text: str) -> bool:
     return not KEYWORDS.isdisjoint(_WORD.findall(text.lower()))
 
 
-def _scores(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    """Precision, recall and F1 (0 when undefined) with the counts."""
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
-
-
 def evaluate(
     path: pathlib.Path, *, tagger: str = "brinkwatch", limit: int | None = None
 ) -> dict[str, Any]:
@@ -216,8 +186,8 @@ def evaluate(
         "mode": mode,
         "data": str(path),
         "sentences": len(records),
-        "material": _scores(**{k: counts["material"][k] for k in ("tp", "fp", "fn")}),
-        "any_conflict": _scores(**{k: counts["any_conflict"][k] for k in ("tp", "fp", "fn")}),
+        "material": prf(**{k: counts["material"][k] for k in ("tp", "fp", "fn")}),
+        "any_conflict": prf(**{k: counts["any_conflict"][k] for k in ("tp", "fp", "fn")}),
         "positive_rate_by_label": {
             str(label): round(positive_by_label[label] / by_label[label], 4)
             for label in sorted(by_label)

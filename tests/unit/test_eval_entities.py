@@ -79,7 +79,7 @@ def test_limit_and_blank_lines(tmp_path: Path) -> None:
     ("line", "reason"),
     [
         ("{not json", "not JSON"),
-        ("[1, 2]", "not an object"),
+        ("[1, 2]", "not a JSON object"),
         (json.dumps({"entities": []}), "'text'"),
         (json.dumps({"text": "x"}), "'entities'"),
         (
