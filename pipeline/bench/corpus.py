@@ -244,11 +244,14 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 _MONTHS = ("January", "March", "May", "July", "September", "November")
 
 
-def _fields(template: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+def _fields(template: str) -> tuple[str, ...]:
+    # In template order (not a set: set order depends on PYTHONHASHSEED, and the
+    # random draws per field must come in the same order in every process).
+    names = (name for _, name, _, _ in string.Formatter().parse(template) if name)
+    return tuple(dict.fromkeys(names))
 
 
-_FIELDS: dict[str, frozenset[str]] = {
+_FIELDS: dict[str, tuple[str, ...]] = {
     t: _fields(t)
     for group in (_ESC_TITLES, _CALM_TITLES, _ESC_SENTENCES, _CALM_SENTENCES, _FILLER)
     for t in group
