@@ -33,15 +33,18 @@ __all__ = ["WorkerProcess", "run_pipeline"]
 class WorkerProcess:
     """A ``brinkwatch worker`` child process with its own settings and log file."""
 
+    #: The command line after the interpreter.
+    ARGS: tuple[str, ...] = ("-m", "pipeline", "worker")
+
     def __init__(self, settings: Settings, log_path: Path) -> None:
-        """Start the worker with *settings* passed as environment variables."""
+        """Start the process with *settings* passed as environment variables."""
         env = dict(os.environ)
         env.update(settings.as_env())
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path
         with open(log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline", "worker"],
+                [sys.executable, *self.ARGS],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -13,12 +13,9 @@ Run as a child process by the benchmark: ``python -m pipeline.bench.passthrough`
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-from pipeline.broker import stop_process
+from pipeline.runner import WorkerProcess
 from pipeline.settings import Settings
 
 __all__ = ["PassthroughProcess", "build_app", "main"]
@@ -58,42 +55,7 @@ def main() -> int:
     return 0
 
 
-class PassthroughProcess:
+class PassthroughProcess(WorkerProcess):
     """``python -m pipeline.bench.passthrough`` as a child process with its own log file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        """Start the passthrough app with *settings* passed as environment variables."""
-        import os
-
-        env = dict(os.environ)
-        env.update(settings.as_env())
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.bench.passthrough"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        """Return True while the process runs."""
-        return self.proc.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        """Return the last *lines* of the log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop it: SIGTERM, then SIGKILL after *timeout* seconds."""
-        stop_process(self.proc, timeout=timeout)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    ARGS = ("-m", "pipeline.bench.passthrough")
