@@ -13,6 +13,7 @@ Run as a child process by the benchmark: ``python -m pipeline.bench.passthrough`
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pipeline.runner import WorkerProcess
@@ -59,3 +60,7 @@ class PassthroughProcess(WorkerProcess):
     """``python -m pipeline.bench.passthrough`` as a child process with its own log file."""
 
     ARGS = ("-m", "pipeline.bench.passthrough")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
