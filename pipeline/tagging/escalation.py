@@ -83,7 +83,7 @@ import ahocorasick
 import ahocorasick_rs
 
 from pipeline.errors import DataError
-from pipeline.tagging.text import _ABBREVIATIONS, _ends_with_abbreviation
+from pipeline.tagging.text import ABBREVIATIONS, ends_with_abbreviation
 from pipeline.tagging.types import (
     LEVELS,
     Country,
@@ -851,14 +851,14 @@ def _is_boundary(text: str, p: int) -> int:
                 p >= _LONGEST_ABBREVIATION
                 and text[p - _LONGEST_ABBREVIATION : p].replace(".", "").isalpha()
             )
-            and _ends_with_abbreviation(text, p)
+            and ends_with_abbreviation(text, p)
         ):
             return -1
     return q
 
 
 # A word (letters and dots) this long before a full stop is no abbreviation.
-_LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS)) + 1
+_LONGEST_ABBREVIATION = max(map(len, ABBREVIATIONS)) + 1
 
 _STOP = re.compile(r"[.!?\n]")
 

@@ -11,9 +11,11 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 __all__ = [
+    "ABBREVIATIONS",
     "FIELDS",
     "Sentences",
     "at_word_boundary",
+    "ends_with_abbreviation",
     "is_word_char",
     "split_sentences",
 ]
@@ -21,8 +23,8 @@ __all__ = [
 #: The article fields that taggers read, in reading order.
 FIELDS: tuple[str, str] = ("title", "body")
 
-# Abbreviations after which a full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
+#: Abbreviations (lower case, no final stop) after which a full stop does not end a sentence.
+ABBREVIATIONS = frozenset(
     [
         "mr",
         "mrs",
@@ -93,7 +95,7 @@ def at_word_boundary(text: str, start: int, end: int) -> bool:
     return not (end < len(text) and is_word_char(text[end]))
 
 
-def _ends_with_abbreviation(text: str, dot: int) -> bool:
+def ends_with_abbreviation(text: str, dot: int) -> bool:
     """Return True if the full stop at *dot* closes an abbreviation or an initial."""
     i = dot
     while i > 0 and (text[i - 1].isalpha() or text[i - 1] == "."):
@@ -101,7 +103,7 @@ def _ends_with_abbreviation(text: str, dot: int) -> bool:
     word = text[i:dot].lower()
     if not word:
         return False
-    if word in _ABBREVIATIONS:
+    if word in ABBREVIATIONS:
         return True
     # A single capital letter ("J. Smith") is an initial.
     return len(word) == 1 and text[i].isupper()
@@ -124,7 +126,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             nxt = m.end()
             while nxt < n and text[nxt] in " \t":
                 nxt += 1
-            if _ends_with_abbreviation(text, m.start()) or (nxt < n and text[nxt].islower()):
+            if ends_with_abbreviation(text, m.start()) or (nxt < n and text[nxt].islower()):
                 continue
         end = m.end() if m.group()[0] != "\n" else m.start()
         _append_trimmed(text, start, end, spans)
