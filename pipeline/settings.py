@@ -243,6 +243,19 @@ class Settings:
             topics[f"alerts.{code}"] = self.alert_topic_prefix + code
         return topics
 
+    def namespaced(self, prefix: str) -> Settings:
+        """Return a copy whose app id and topics all start with *prefix*: an isolated set."""
+        return dataclasses.replace(
+            self,
+            app_id=prefix,
+            topic_articles=f"{prefix}.articles",
+            topic_enriched=f"{prefix}.enriched",
+            topic_alerts=f"{prefix}.alerts",
+            topic_deadletter=f"{prefix}.deadletter",
+            topic_country_scores=f"{prefix}.country-scores",
+            alert_topic_prefix=f"{prefix}.alerts.country.",
+        )
+
     def as_env(self) -> dict[str, str]:
         """Return the settings as environment variables (to hand to a child process)."""
         out: dict[str, str] = {}

@@ -295,15 +295,8 @@ def run_bench(
         with EmbeddedBroker(log_path=tmpdir / "broker.log") as broker:
             bootstrap = broker.bootstrap_servers
             base = dataclasses.replace(
-                Settings(),
+                Settings().namespaced(f"bench-{run_id}"),
                 bootstrap_servers=bootstrap,
-                app_id=f"bench-{run_id}",
-                topic_articles=f"bench-{run_id}.articles",
-                topic_enriched=f"bench-{run_id}.enriched",
-                topic_alerts=f"bench-{run_id}.alerts",
-                topic_deadletter=f"bench-{run_id}.deadletter",
-                topic_country_scores=f"bench-{run_id}.country-scores",
-                alert_topic_prefix=f"bench-{run_id}.alerts.country.",
                 alert_countries=(),
                 metrics_port=free_port(),
                 data_dir=str(tmpdir / "worker"),

@@ -35,15 +35,8 @@ def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings with a fresh, already created topic set and app id for this test."""
     tag = uuid.uuid4().hex[:8]
     s = dataclasses.replace(
-        Settings(),
+        Settings().namespaced(f"bw-{tag}"),
         bootstrap_servers=broker.bootstrap_servers,
-        app_id=f"bw-{tag}",
-        topic_articles=f"t{tag}.articles",
-        topic_enriched=f"t{tag}.enriched",
-        topic_alerts=f"t{tag}.alerts",
-        topic_deadletter=f"t{tag}.deadletter",
-        topic_country_scores=f"t{tag}.country-scores",
-        alert_topic_prefix=f"t{tag}.alerts.country.",
         partitions=2,
         metrics_port=free_port(),
         data_dir=str(tmp_path / "worker"),

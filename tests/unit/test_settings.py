@@ -67,3 +67,10 @@ def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(AttributeError):
         s.partitions = 3  # type: ignore[misc]
+
+
+def test_namespaced_copies_prefix_app_and_topics() -> None:
+    """namespaced() gives an isolated app id and topic set, the rest unchanged."""
+    s = Settings(partitions=3).namespaced("t1")
+    assert s.app_id == "t1" and s.partitions == 3
+    assert all(name.startswith("t1.") for name in s.topics.values())
