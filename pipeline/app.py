@@ -102,7 +102,9 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "consumer_max_fetch_size": s.consumer_max_fetch_bytes,
         "consumer_auto_offset_reset": "earliest",
         "stream_buffer_maxsize": s.stream_buffer_maxsize,
-        "stream_wait_empty": False,
+        # True (Faust's default): a rebalance waits until buffered events are processed; with
+        # False, events buffered for a partition kept across a rebalance could be skipped.
+        "stream_wait_empty": True,
         "producer_linger": s.producer_linger_ms / 1000.0,
         "producer_max_batch_size": s.producer_max_batch_bytes,
         "producer_acks": 1,
