@@ -175,14 +175,19 @@ class TopicProbe:
         ends = self._consumer.end_offsets(self.partitions)
         return int(sum(ends.values()))
 
-    def _read_from(self, tp: Any, offset: int) -> tuple[int, float | None]:
-        """Read *tp* from *offset* to its end; return (end offset, last record timestamp)."""
+    def _seek_alone(self, tp: Any, offset: int) -> Any:
+        """Pause every other partition, seek *tp* to *offset*; return the consumer."""
         c = self._consumer
         for other in self.partitions:
             if other != tp:
                 c.pause(other)
         c.resume(tp)
         c.seek(tp, offset)
+        return c
+
+    def _read_from(self, tp: Any, offset: int) -> tuple[int, float | None]:
+        """Read *tp* from *offset* to its end; return (end offset, last record timestamp)."""
+        c = self._seek_alone(tp, offset)
         end, last_ts = offset, None
         empty = 0
         while empty < 2:
@@ -197,12 +202,7 @@ class TopicProbe:
         return end, last_ts
 
     def _first_timestamp(self, tp: Any, offset: int) -> float | None:
-        c = self._consumer
-        for other in self.partitions:
-            if other != tp:
-                c.pause(other)
-        c.resume(tp)
-        c.seek(tp, offset)
+        c = self._seek_alone(tp, offset)
         for _ in range(20):
             records = c.poll(timeout_ms=100, max_records=1).get(tp, [])
             if records:
