@@ -114,6 +114,10 @@ _HAS_LOWER: Final = re.compile(r"[a-z]")
 _SENTENCE_END_IN: Final = re.compile(r"[.!?][\"'”’)\]]*\s|\n")
 _LOWER_GAP: Final = re.compile(r"(?:['’]s)?(?:[ ,]+(?:[a-z][\w\-]*|[0-9][\w\-]*))*[ ,]*")
 _QUOTES_OPEN: Final = "\"'“‘«(["
+# A character that, right before "<space><token>", makes _sentence_initial look further
+# (spaces, opening quotes, sentence and clause ends, closing quotes); any other one means
+# "not sentence-initial" at once, which lets the hot loops skip the call.
+_NOT_PLAIN: Final = frozenset(" \t" + _QUOTES_OPEN + ".!?\n:;-–—•*" + "\"'”’)]")
 _CONNECTOR_WORDS: Final = frozenset(
     _words("of for the and & de du des da do dos das di del della la le")
     + _words("van von der den ter bin ibn al el")
@@ -848,6 +852,7 @@ class EntityTagger:
         cache_get = self._run_cache.get
         append = out.append
         loud_hint = _LOUD_HINT.search
+        not_plain = _NOT_PLAIN
         for match in _RUN.finditer(text):
             run = match.group()
             entry = cache_get(run)
@@ -867,7 +872,12 @@ class EntityTagger:
             s = match.start()
             for ps, pe, info in entry:
                 base = s + ps
-                if info[0] and _sentence_initial(text, base):
+                if (
+                    info[0]
+                    # Inline fast "no": a space after a plain character (see _NOT_PLAIN).
+                    and not (base > 1 and text[base - 1] == " " and text[base - 2] not in not_plain)
+                    and _sentence_initial(text, base)
+                ):
                     segs, tail = self._initial(info)
                 else:
                     segs, tail = info[1]
@@ -902,36 +912,32 @@ class EntityTagger:
             else:
                 runs.append((s, match.end(), run))
         loud = [True] * len(runs) if headline else _shouting(text, runs)
+        info_get = self._info_cache.get
+        not_plain = _NOT_PLAIN
+        # Per run inline: CoNLL-style text goes this way for every run, most of them silent.
         for (s, e, run), is_loud in zip(runs, loud, strict=True):
             if is_loud:
                 deferred.append((field, run, s, e))
+                continue
+            info = info_get(run)
+            if info is None:
+                info = self._analyse(run)
+            if (
+                info[0]
+                and not (s > 1 and text[s - 1] == " " and text[s - 2] not in not_plain)
+                and _sentence_initial(text, s)
+            ):
+                segs, tail = self._initial(info)
             else:
-                self._emit(field, text, s, e, self._analyse(run), out, acronyms, cues)
-
-    def _emit(
-        self,
-        field: FieldName,
-        text: str,
-        s: int,
-        e: int,
-        info: _RunInfo,
-        out: list[_Mention],
-        acronyms: dict[str, str],
-        cues: list[tuple[int, int, str]],
-    ) -> None:
-        """Turn one analysed run at text[s:e] into mentions (and a country cue)."""
-        if info[0] and _sentence_initial(text, s):
-            segs, tail = self._initial(info)
-        else:
-            segs, tail = info[1]
-        if tail is not None:
-            cues.append((e, s, tail))
-        for rs, re_, kind, surface, canonical, country, strength, role in segs:
-            end = s + re_
-            m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
-            out.append(m)
-            if end == e and kind != _LOC and text.startswith(("(", " ("), e):
-                self._acronym(text, end, m, acronyms)
+                segs, tail = info[1]
+            if tail is not None:
+                cues.append((e, s, tail))
+            for rs, re_, kind, surface, canonical, country, strength, role in segs:
+                end = s + re_
+                m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
+                out.append(m)
+                if end == e and kind != _LOC and text.startswith(("(", " ("), e):
+                    self._acronym(text, end, m, acronyms)
 
     @staticmethod
     def _acronym(text: str, end: int, m: _Mention, acronyms: dict[str, str]) -> None:
@@ -1262,18 +1268,17 @@ def _is_headline(title: str) -> bool:
 
 def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
     """Mark runs that belong to text written in capitals (a CoNLL-style headline)."""
-    n = len(runs)
-    loud = [False] * n
-    any_loud = False
-    for k, (_s, _e, run) in enumerate(runs):
-        if run.isupper() and " " in run and sum(c.isalpha() for c in run) >= 7:
-            loud[k] = True
-            any_loud = True
-    if not any_loud:
+    upper = [run.isupper() for _s, _e, run in runs]  # once per run, read up to three times
+    loud = [
+        up and " " in run and sum(c.isalpha() for c in run) >= 7
+        for up, (_s, _e, run) in zip(upper, runs, strict=True)
+    ]
+    if True not in loud:
         return loud
+    n = len(runs)
     # Single capital words next to a loud run, with no lower-case letter between, are loud.
     for k in range(n):
-        if loud[k] or not runs[k][2].isupper():
+        if loud[k] or not upper[k]:
             continue
         s, e, _run = runs[k]
         before = k > 0 and loud[k - 1] and not _HAS_LOWER.search(text, runs[k - 1][1], s)
@@ -1283,7 +1288,7 @@ def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
         if (
             not loud[k]
             and loud[k + 1]
-            and runs[k][2].isupper()
+            and upper[k]
             and not _HAS_LOWER.search(text, runs[k][1], runs[k + 1][0])
         ):
             loud[k] = True
