@@ -47,7 +47,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
@@ -1036,18 +1036,27 @@ class EntityTagger:
         if deferred:
             kept.extend(self._read_loud(deferred, kept, texts))
         # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
+        # One pass: cues from table places and organisations, organisations by their end,
+        # and the entities (kind, canonical), which _group reuses.
         org_ends: dict[tuple[str, int], _Mention] = {}
+        groups: dict[tuple[int, str], list[_Mention]] = {}
         for m in kept:
-            if m.country and (m.kind == _ORG or m.kind == _LOC):
-                cue_lists[m.field].append((m.end, m.start, m.country))
-            if m.kind == _ORG:
+            kind = m.kind
+            if kind == _ORG:
                 org_ends[(m.field, m.end)] = m
+                if m.country:
+                    cue_lists[m.field].append((m.end, m.start, m.country))
+            elif kind == _LOC and m.country:
+                cue_lists[m.field].append((m.end, m.start, m.country))
+            key = (kind, m.canonical)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [m]
+            else:
+                group.append(m)
         for field_cues in cue_lists.values():
             field_cues.sort()
         # Per entity, mentions in order until a country (and, for a person, a role) is found.
-        groups: dict[tuple[int, str], list[_Mention]] = {}
-        for m in kept:
-            groups.setdefault((m.kind, m.canonical), []).append(m)
         for (kind, _canonical), ms in groups.items():
             need_country = True
             need_role = kind == _PERSON
@@ -1069,7 +1078,7 @@ class EntityTagger:
                 if role is not None and need_role:
                     m.role = role
                     need_role = False
-        return _group(kept)
+        return _group(groups)
 
     def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
         """Type a lone capitalised token nothing else explains (or drop it).
@@ -1419,33 +1428,37 @@ def _role_before(text: str, start: int, t: _Tables) -> str | None:
     return " ".join(words[k:])
 
 
-def _group(mentions: list[_Mention]) -> list[Entity]:
-    """Group mentions into entities by (type, canonical), in reading order."""
-    mentions.sort(key=_ORDER)
-    groups: dict[tuple[int, str], list[_Mention]] = {}
-    for m in mentions:
-        if m.kind in _TYPE_NAMES:
-            key = (m.kind, m.canonical)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [m]
-            else:
-                group.append(m)
-    entities: list[Entity] = []
+def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
+    """Turn mentions grouped by (type, canonical) into entities, most mentioned first.
+
+    Mentions are read in order (title first, then by offset); entities with as
+    many mentions come in the order of their first one. (Mention spans never
+    coincide across entities, so the first mention's order decides alone.)
+    """
+    entities: list[tuple[int, int, Entity]] = []
     for (kind, canonical), ms in groups.items():
+        type_name = _TYPE_NAMES.get(kind)
+        if type_name is None:
+            continue
         best = ms[0]
         if len(ms) == 1:
             entities.append(
-                {
-                    "text": best.surface,
-                    "canonical": canonical,
-                    "type": _TYPE_NAMES[kind],
-                    "country": best.country if best.cstrength else None,
-                    "role": best.role or None,
-                    "mentions": [{"field": best.field, "start": best.start, "end": best.end}],
-                }
+                (
+                    -1,
+                    best.order,
+                    {
+                        "text": best.surface,
+                        "canonical": canonical,
+                        "type": type_name,
+                        "country": best.country if best.cstrength else None,
+                        "role": best.role or None,
+                        "mentions": [{"field": best.field, "start": best.start, "end": best.end}],
+                    },
+                )
             )
             continue
+        ms.sort(key=_ORDER)
+        best = ms[0]
         role: str | None = None
         seen: set[tuple[str, int, int]] = set()
         mention_list: list[Mention] = []
@@ -1459,25 +1472,27 @@ def _group(mentions: list[_Mention]) -> list[Entity]:
                 seen.add(key3)
                 mention_list.append({"field": m.field, "start": m.start, "end": m.end})
         entities.append(
-            {
-                "text": ms[0].surface,
-                "canonical": canonical,
-                "type": _TYPE_NAMES[kind],
-                "country": best.country if best.cstrength else None,
-                "role": role,
-                "mentions": mention_list,
-            }
+            (
+                -len(mention_list),
+                ms[0].order,
+                {
+                    "text": ms[0].surface,
+                    "canonical": canonical,
+                    "type": type_name,
+                    "country": best.country if best.cstrength else None,
+                    "role": role,
+                    "mentions": mention_list,
+                },
+            )
         )
-    entities.sort(key=_mention_count)
-    return entities
+    entities.sort(key=_RANK)
+    return [entity for _n, _order, entity in entities]
+
+
+_RANK: Final = itemgetter(0, 1)
 
 
 _ORDER: Final = attrgetter("order")
-
-
-def _mention_count(entity: Entity) -> int:
-    """Sort key: most mentioned first."""
-    return -len(entity["mentions"])
 
 
 # -- backends ----------------------------------------------------------------------------
