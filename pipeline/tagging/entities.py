@@ -239,14 +239,28 @@ _RawReading = tuple[tuple[_Seg, ...], "str | None"]
 # country strength, role), the surface and canonical taken from the run once.
 _Ready = tuple[int, int, int, str, str, "str | None", int, "str | None"]
 _Reading = tuple[tuple[_Ready, ...], "str | None"]
-# Whether the reading depends on the run opening a sentence; plain reading; initial reading
-# (None until first needed); the run's text.
-_RunInfo = tuple[bool, _Reading, "_Reading | None", str]
+
+
+class _RunInfo:
+    """The analysis of one run text: both its readings, shared by every occurrence."""
+
+    __slots__ = ("depends", "initial", "plain", "run")
+
+    def __init__(self, depends: bool, plain: _Reading, initial: _Reading | None, run: str):
+        # depends: whether the reading depends on the run opening a sentence; initial: the
+        # sentence-initial reading, None until first needed (filled in place, so that the
+        # hot loops read it without a call).
+        self.depends = depends
+        self.plain = plain
+        self.initial = initial
+        self.run = run
+
+
 # A regex run's pieces that say something: (start, end, info).
 _Entry = tuple[tuple[int, int, _RunInfo], ...]
 _EMPTY: Final[_Reading] = ((), None)
 # The run cache's mark of a run in capitals ("UN SECURITY COUNCIL"): scan the field slowly.
-_LOUD_ENTRY: Final[_Entry] = ((-1, -1, (False, _EMPTY, _EMPTY, "")),)
+_LOUD_ENTRY: Final[_Entry] = ((-1, -1, _RunInfo(False, _EMPTY, _EMPTY, "")),)
 # A headline span to try: (end token, case-folded text, a miss ends the search, the
 # words title-cased, start, end); a plan holds them per start token.
 _LoudSpan = tuple[int, str, bool, str, int, int]
@@ -352,7 +366,6 @@ class EntityTagger:
             self._static.setdefault(surface, (_LOC, canonical, code))
         self._run_cache: dict[str, _Entry] = {}
         self._info_cache: dict[str, _RunInfo] = {}
-        self._initial_cache: dict[str, _Reading] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._loud_plans: dict[str, _LoudPlan] = {}
         self._name_keys: dict[str, tuple[str, ...]] = {}
@@ -407,23 +420,17 @@ class EntityTagger:
         plain = self._analyse_uncached(run, False)
         depends = self._is_common(first.removesuffix("'s").removesuffix("’s"))
         # The sentence-initial reading is worked out when first needed (_initial).
-        info: _RunInfo = (depends, plain, None if depends else plain, run)
+        info = _RunInfo(depends, plain, None if depends else plain, run)
         if len(self._info_cache) >= _CACHE_LIMIT:
             self._info_cache.clear()
         self._info_cache[run] = info
         return info
 
     def _initial(self, info: _RunInfo) -> _Reading:
-        """Return the reading of a run that opens a sentence (cached)."""
-        if info[2] is not None:
-            return info[2]
-        run = info[3]
-        reading = self._initial_cache.get(run)
+        """Return the reading of a run that opens a sentence (kept on *info*)."""
+        reading = info.initial
         if reading is None:
-            reading = self._analyse_uncached(run, True)
-            if len(self._initial_cache) >= _CACHE_LIMIT:
-                self._initial_cache.clear()
-            self._initial_cache[run] = reading
+            reading = info.initial = self._analyse_uncached(info.run, True)
         return reading
 
     def _pieces(self, run: str) -> tuple[tuple[int, int], ...]:
@@ -823,7 +830,7 @@ class EntityTagger:
         out: list[tuple[int, int, _RunInfo]] = []
         for ps, pe in pieces:
             info = self._analyse(run[ps:pe])
-            if info[1] != _EMPTY:
+            if info.plain != _EMPTY:
                 out.append((ps, pe, info))
         entry = tuple(out)
         if len(self._run_cache) >= _CACHE_LIMIT:
@@ -873,14 +880,14 @@ class EntityTagger:
             for ps, pe, info in entry:
                 base = s + ps
                 if (
-                    info[0]
+                    info.depends
                     # Inline fast "no": a space after a plain character (see _NOT_PLAIN).
                     and not (base > 1 and text[base - 1] == " " and text[base - 2] not in not_plain)
                     and _sentence_initial(text, base)
                 ):
-                    segs, tail = self._initial(info)
+                    segs, tail = info.initial or self._initial(info)
                 else:
-                    segs, tail = info[1]
+                    segs, tail = info.plain
                 if tail is not None:
                     cues.append((s + pe, base, tail))
                 for rs, re_, kind, surface, canonical, country, strength, role in segs:
@@ -923,13 +930,13 @@ class EntityTagger:
             if info is None:
                 info = self._analyse(run)
             if (
-                info[0]
+                info.depends
                 and not (s > 1 and text[s - 1] == " " and text[s - 2] not in not_plain)
                 and _sentence_initial(text, s)
             ):
-                segs, tail = self._initial(info)
+                segs, tail = info.initial or self._initial(info)
             else:
-                segs, tail = info[1]
+                segs, tail = info.plain
             if tail is not None:
                 cues.append((e, s, tail))
             for rs, re_, kind, surface, canonical, country, strength, role in segs:
@@ -1306,6 +1313,8 @@ def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
 
 def _sentence_initial(text: str, start: int) -> bool:
     """Return True if the token at *start* opens a sentence, a line, a quote or a list item."""
+    if start > 1 and text[start - 1] == " " and text[start - 2] in ".!?\n":
+        return True  # the common case, ". The", without the loop
     i = start - 1
     while i >= 0 and (text[i] == " " or text[i] == "\t" or text[i] in _QUOTES_OPEN):
         i -= 1
