@@ -2,14 +2,19 @@
 
 Agents:
 
-* ``enrich`` reads ``news.articles``; each message is decoded and checked
-  (bad → ``news.deadletter`` with its reason), deduplicated, tagged
-  (:class:`~pipeline.enrich.Enricher`), and published to ``news.enriched``,
-  ``news.alerts`` (+ ``news.alerts.country.<CODE>``) and the internal
-  ``news.country-scores`` (keyed by country, timestamped with event time).
-* ``spikes`` reads ``news.country-scores`` into hopping windowed tables per
-  country (article count and escalation total) and raises ``spike`` alerts
-  (:func:`~pipeline.spikes.assess`). The tables' changelogs keep the state
+* ``enrich`` reads ``news.articles`` in batches (up to ``BATCH_MAX`` articles
+  or ``BATCH_WAIT_MS``); each message is decoded and checked (bad →
+  ``news.deadletter`` with its reason), deduplicated, tagged
+  (:class:`~pipeline.enrich.Enricher`), and published to ``news.enriched``
+  and ``news.alerts`` (+ ``news.alerts.country.<CODE>``); then the batch's
+  country scores go to the internal ``news.country-scores``, one record per
+  country and event-time bucket (:class:`~pipeline.model.CountryScoreBatch`),
+  keyed by country and timestamped with event time. The batch's offsets are
+  acknowledged after all of that is sent.
+* ``spikes`` reads ``news.country-scores`` into one table of per-country
+  event-time buckets (:class:`~pipeline.spikes.SpikeWindows`: one changelog
+  record per update) and raises ``spike`` alerts
+  (:func:`~pipeline.spikes.assess`). The table's changelog keeps the state
   across restarts.
 
 The app never declares topics: ``brinkwatch topics create`` does (see
@@ -23,7 +28,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.exceptions import ConsumerNotStarted
@@ -33,10 +38,16 @@ from pipeline import __version__
 from pipeline.enrich import DedupWindow, Enricher
 from pipeline.errors import InvalidArticle
 from pipeline.metrics import Metrics, MetricsServer
-from pipeline.model import ALERT_SCHEMA, build_deadletter, decode_article, iso_time
+from pipeline.model import (
+    ALERT_SCHEMA,
+    CountryScoreBatch,
+    build_deadletter,
+    decode_article,
+    iso_time,
+)
 from pipeline.serde import dumps, loads
 from pipeline.settings import Settings
-from pipeline.spikes import assess
+from pipeline.spikes import SpikeWindows, WindowView, assess
 from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
 from pipeline.topics import TABLES
@@ -151,20 +162,16 @@ class Worker:
         self.t_country_alerts = {
             code: app.topic(s.alert_topic_prefix + code, **raw) for code in s.alert_countries
         }
-        size, step = s.spike_window_s, s.spike_step_s
-        expires = size * (s.spike_baseline_windows + 3)
-        count_table, score_table, state_table = TABLES
-        self.spike_count = (
-            app.Table(count_table, default=int, partitions=s.partitions, value_type=int)
-            .hopping(size, step, expires=expires)
-            .relative_to_stream()
+        self.windows = SpikeWindows.of(s.spike_window_s, s.spike_step_s, s.spike_baseline_windows)
+        (table,) = TABLES
+        # Country -> {"b": {bucket: [articles, total]}, "active": bool}: one changelog
+        # record per update (see pipeline.spikes).
+        self.spike_table = app.Table(
+            table,
+            default=None,
+            partitions=s.partitions,
+            key_type=str,  # keys and values go to the changelog as JSON (the tables' default)
         )
-        self.spike_score = (
-            app.Table(score_table, default=float, partitions=s.partitions, value_type=float)
-            .hopping(size, step, expires=expires)
-            .relative_to_stream()
-        )
-        self.spike_state = app.Table(state_table, default=int, partitions=s.partitions)
         app.agent(self.t_articles, name="enrich")(self._enrich_agent)
         app.agent(self.t_scores, name="spikes")(self._spike_agent)
         app.timer(2.0)(self._update_lag)
@@ -215,50 +222,57 @@ class Worker:
         decode_seconds = m.stage_seconds.labels(stage="decode")
         tag_seconds = m.stage_seconds.labels(stage="tag")
         publish_seconds = m.stage_seconds.labels(stage="publish")
-        async for event in stream.events():
-            t0 = time.time()
-            msg = event.message
-            offsets[(msg.topic, msg.partition)] = msg.offset
-            m.articles_received.inc()
-            received_at = msg.timestamp if msg.timestamp else t0
-            try:
-                article = decode_article(event.value, s.max_message_bytes)
-            except InvalidArticle as err:
-                await self._dead_letter(err, event, t0)
-                continue
-            t1 = time.time()
-            decode_seconds.observe(t1 - t0)
-            if self.dedup.seen(article.id, t1):
-                m.articles_deduplicated.inc()
-                continue
-            try:
-                out = self.enricher.enrich(article, received_at)
-            except Exception as exc:  # a tagger bug must not stop the stream
-                log.exception("tagging failed for article %s", article.id)
-                await self._dead_letter(
-                    InvalidArticle("internal", f"{type(exc).__name__}: {exc}"), event, t0
-                )
-                continue
-            t2 = time.time()
-            tag_seconds.observe(t2 - t1)
-            await send(enriched_topic, article.id.encode(), dumps(out.event), None, None, None)
-            if out.alert is not None:
-                await self._publish_alert(out.alert)
-            for rec in out.country_scores:
+        scores = CountryScoreBatch(s.spike_step_s)
+        # take_events acknowledges a batch's offsets only after this loop body has
+        # run for it, so the batch's country scores are sent before its offsets
+        # can be committed (at least once, as for the events themselves).
+        # StreamT does not declare take_events; the Stream that Faust passes has it.
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            s.batch_max, s.batch_wait_ms / 1000.0
+        )
+        async for events in batches:
+            m.articles_received.inc(len(events))
+            for event in events:
+                t0 = time.time()
+                msg = event.message
+                offsets[(msg.topic, msg.partition)] = msg.offset
+                received_at = msg.timestamp if msg.timestamp else t0
+                try:
+                    article = decode_article(event.value, s.max_message_bytes)
+                except InvalidArticle as err:
+                    await self._dead_letter(err, event, t0)
+                    continue
+                t1 = time.time()
+                decode_seconds.observe(t1 - t0)
+                if self.dedup.seen(article.id, t1):
+                    m.articles_deduplicated.inc()
+                    continue
+                try:
+                    out = self.enricher.enrich(article, received_at)
+                except Exception as exc:  # a tagger bug must not stop the stream
+                    log.exception("tagging failed for article %s", article.id)
+                    await self._dead_letter(
+                        InvalidArticle("internal", f"{type(exc).__name__}: {exc}"), event, t0
+                    )
+                    continue
+                t2 = time.time()
+                tag_seconds.observe(t2 - t1)
                 await send(
-                    scores_topic,
-                    rec["country"].encode(),
-                    dumps(rec),
-                    None,
-                    rec["event_time"],
-                    None,
+                    enriched_topic, article.id.encode(), dumps(out.event), None, None, None
                 )
-            t3 = time.time()
-            publish_seconds.observe(t3 - t2)
-            m.end_to_end_latency.observe(max(0.0, t3 - received_at))
-            m.articles_enriched.inc()
-            esc = out.event["escalation"]
-            m.observe_article([c["code"] for c in out.event["countries"]], esc["score"])
+                if out.alert is not None:
+                    await self._publish_alert(out.alert)
+                scores.add(out.event, out.event_time)
+                t3 = time.time()
+                publish_seconds.observe(t3 - t2)
+                m.end_to_end_latency.observe(max(0.0, t3 - received_at))
+                m.articles_enriched.inc()
+                esc = out.event["escalation"]
+                m.observe_article([c["code"] for c in out.event["countries"]], esc["score"])
+            for rec in scores.records():
+                await send(
+                    scores_topic, rec["country"].encode(), dumps(rec), None, rec["event_time"], None
+                )
 
     async def _dead_letter(self, err: InvalidArticle, event: EventT[bytes], now: float) -> None:
         msg = event.message
@@ -287,59 +301,57 @@ class Worker:
 
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
         s = self.settings
-        back = s.spike_window_s - s.spike_step_s  # delta() of the full trailing window
+        windows = self.windows
+        table = self.spike_table
         offsets = self._offsets
         async for event in stream.events():
             msg = event.message
             offsets[(msg.topic, msg.partition)] = msg.offset
             rec = loads(event.value)
             country: str = rec["country"]
-            self.spike_count[country] += 1
-            self.spike_score[country] += float(rec["score"])
-            n = self.spike_count[country].delta(back)
-            total = self.spike_score[country].delta(back)
-            baseline = [
-                self.spike_score[country].delta(back + s.spike_window_s * i)
-                for i in range(1, s.spike_baseline_windows + 1)
-            ]
-            active = bool(self.spike_state[country])
+            state = windows.add(
+                table.get(country),
+                windows.bucket(float(rec["event_time"])),
+                int(rec["articles"]),
+                float(rec["score_total"]),
+            )
+            view = windows.view(state)
+            active = bool(state["active"])
             verdict = assess(
-                n,
-                total,
-                baseline,
+                view.articles,
+                view.total,
+                view.baseline,
                 active=active,
                 z_threshold=s.spike_z,
                 ratio=s.spike_ratio,
                 min_articles=s.spike_min_articles,
             )
-            if verdict.active != active:
-                self.spike_state[country] = 1 if verdict.active else 0
+            state["active"] = verdict.active
+            table[country] = state  # the one changelog record of this update
             if verdict.fire:
-                ts = event.message.timestamp
                 await self._publish_alert(
                     self._spike_alert(
-                        rec, n, total, verdict.baseline_mean, verdict.baseline_std, verdict.z, ts
+                        rec, view, verdict.baseline_mean, verdict.baseline_std, verdict.z
                     )
                 )
 
     def _spike_alert(
         self,
         rec: dict[str, Any],
-        n: int,
-        total: float,
+        view: WindowView,
         mean: float,
         std: float,
         z: float,
-        ts: float,
     ) -> dict[str, Any]:
-        s = self.settings
         country = rec["country"]
+        n, total = view.articles, view.total
         mean_score = total / n if n else 0.0
         level: Level = level_for(mean_score, self.thresholds)
         if LEVELS.index(level) < LEVELS.index("elevated"):
             level = "elevated"
-        start = ts - s.spike_window_s
-        alert_id = hashlib.sha256(f"spike|{country}|{int(ts)}".encode()).hexdigest()[:16]
+        alert_id = hashlib.sha256(
+            f"spike|{country}|{int(view.start)}".encode()
+        ).hexdigest()[:16]
         return {
             "schema": ALERT_SCHEMA,
             "alert_id": alert_id,
@@ -350,7 +362,7 @@ class Worker:
             "countries": [country],
             "headline": (
                 f"Escalation spike in {country}: {n} articles, total score {total:.0f} "
-                f"vs baseline {mean:.0f} (z={z:.1f}); latest: {rec.get('title', '')}"
+                f"vs baseline {mean:.0f} (z={z:.1f}); top story: {rec.get('title', '')}"
             ),
             "signals": [],
             "source": None,
@@ -359,8 +371,8 @@ class Worker:
             "created_at": iso_time(time.time()),
             "spike": {
                 "country": country,
-                "window_start": iso_time(start),
-                "window_end": iso_time(ts),
+                "window_start": iso_time(view.start),
+                "window_end": iso_time(view.end),
                 "articles": n,
                 "mean_score": round(mean_score, 2),
                 "total_score": round(total, 2),

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline import __version__
 from pipeline.model import (
     Article,
     build_alert,
-    build_country_scores,
     build_event,
     parse_time,
 )
 from pipeline.settings import Settings
 from pipeline.tagging import Tagger
 
-__all__ = ["DedupWindow", "Enriched", "Enricher"]
+__all__ = ["FUTURE_TOLERANCE_S", "DedupWindow", "Enriched", "Enricher"]
+
+#: An article dated more than this many seconds after it was received counts at its
+#: receive time: a wrong clock or date at the source must not push a country's
+#: spike windows into the future.
+FUTURE_TOLERANCE_S = 300.0
 
 
 class DedupWindow:
@@ -61,11 +65,16 @@ class DedupWindow:
 
 @dataclass(slots=True)
 class Enriched:
-    """The outputs of one article: its event, its alert (if any) and its country scores."""
+    """The outputs of one article: its event, its alert (if any) and its event time.
+
+    ``event_time`` (``published_at``, else the time received) places the
+    article in the per-country spike windows
+    (:class:`~pipeline.model.CountryScoreBatch`).
+    """
 
     event: dict[str, Any]
     alert: dict[str, Any] | None
-    country_scores: list[dict[str, Any]] = field(default_factory=list)
+    event_time: float
 
 
 class Enricher:
@@ -90,7 +99,7 @@ class Enricher:
         }
 
     def enrich(self, article: Article, received_at: float, *, now: float | None = None) -> Enriched:
-        """Tag *article* and return its event, its alert and its country scores."""
+        """Tag *article* and return its event, its alert and its event time."""
         tags = self.tagger.tag(article.title, article.body)
         processed_at = time.time() if now is None else now
         event = build_event(
@@ -107,4 +116,6 @@ class Enricher:
                 event_time = parse_time(article.published_at)
             except ValueError:
                 event_time = received_at
-        return Enriched(event, alert, build_country_scores(event, event_time))
+            if event_time > received_at + FUTURE_TOLERANCE_S:
+                event_time = received_at
+        return Enriched(event, alert, event_time)

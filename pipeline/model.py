@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +27,9 @@ __all__ = [
     "DEADLETTER_SCHEMA",
     "ENRICHED_SCHEMA",
     "Article",
+    "CountryScoreBatch",
     "article_from_dict",
     "build_alert",
-    "build_country_scores",
     "build_deadletter",
     "build_event",
     "decode_article",
@@ -41,7 +42,7 @@ __all__ = [
 ENRICHED_SCHEMA = "brinkwatch.enriched/1"
 ALERT_SCHEMA = "brinkwatch.alert/1"
 DEADLETTER_SCHEMA = "brinkwatch.deadletter/1"
-COUNTRY_SCORE_SCHEMA = "brinkwatch.country-score/1"
+COUNTRY_SCORE_SCHEMA = "brinkwatch.country-score/2"
 
 _KNOWN = frozenset({"id", "title", "body", "source", "url", "published_at", "language", "meta"})
 
@@ -229,20 +230,64 @@ def build_alert(event: dict[str, Any], min_level: str, created_at: float) -> dic
     }
 
 
-def build_country_scores(event: dict[str, Any], event_time: float) -> list[dict[str, Any]]:
-    """Return one CountryScore record per tagged country of an enriched event."""
-    score = event["escalation"]["score"]
-    return [
-        {
-            "schema": COUNTRY_SCORE_SCHEMA,
-            "country": c["code"],
-            "article_id": event["article_id"],
-            "score": score,
-            "event_time": event_time,
-            "title": event["title"],
-        }
-        for c in event["countries"]
-    ]
+class CountryScoreBatch:
+    """The country scores of a batch of articles: one record per (country, event-time bucket).
+
+    The spike agent needs, per country and per bucket of ``step`` seconds, how
+    many articles named the country and their escalation total. Summing them
+    here, per batch of articles, sends one record where per-article records
+    would send one per article and country (about five per conflict story).
+    Each record also names the batch's highest-scoring article of the group.
+    """
+
+    __slots__ = ("_groups", "step")
+
+    def __init__(self, step: float) -> None:
+        """Group by buckets of *step* seconds of event time."""
+        self.step = step
+        self._groups: dict[tuple[str, int], list[Any]] = {}
+
+    def add(self, event: dict[str, Any], event_time: float) -> None:
+        """Count one enriched *event*, whose event time is *event_time*, for its countries."""
+        score = float(event["escalation"]["score"])
+        bucket = math.floor(event_time / self.step)
+        groups = self._groups
+        for c in event["countries"]:
+            key = (c["code"], bucket)
+            g = groups.get(key)
+            if g is None:
+                groups[key] = [1, score, score, event_time, event["article_id"], event["title"]]
+                continue
+            g[0] += 1
+            g[1] += score
+            if event_time > g[3]:
+                g[3] = event_time
+            if score > g[2]:
+                g[2], g[4], g[5] = score, event["article_id"], event["title"]
+
+    def __len__(self) -> int:
+        """Return how many records :meth:`records` would return."""
+        return len(self._groups)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Return the CountryScore records (``schemas/country-score.schema.json``) and reset."""
+        out = [
+            {
+                "schema": COUNTRY_SCORE_SCHEMA,
+                "country": country,
+                "articles": n,
+                "score_total": round(total, 4),
+                "score_max": top,
+                "event_time": latest,
+                "article_id": article_id,
+                "title": title,
+            }
+            for (country, _bucket), (n, total, top, latest, article_id, title) in (
+                self._groups.items()
+            )
+        ]
+        self._groups = {}
+        return out
 
 
 def build_deadletter(

@@ -50,7 +50,10 @@ class Settings:
     )
     topic_country_scores: str = field(
         default="news.country-scores",
-        metadata=_doc("Internal: one record per (article, country), keyed by country code."),
+        metadata=_doc(
+            "Internal: per batch of articles, one record per country and event-time "
+            "bucket, keyed by country code."
+        ),
     )
     alert_topic_prefix: str = field(
         default="news.alerts.country.",
@@ -123,6 +126,19 @@ class Settings:
     commit_interval_s: float = field(
         default=1.0, metadata=_doc("Commit offsets at least this often (seconds).")
     )
+    batch_max: int = field(
+        default=256,
+        metadata=_doc(
+            "Most articles the enrich agent takes as one batch (their country scores are "
+            "summed per batch; their offsets are acknowledged after the batch)."
+        ),
+    )
+    batch_wait_ms: int = field(
+        default=5,
+        metadata=_doc(
+            "Longest the enrich agent waits to fill a batch (ms); adds at most this much latency."
+        ),
+    )
     stream_buffer_maxsize: int = field(
         default=8192,
         metadata=_doc("Messages buffered per partition before the consumer pauses it."),
@@ -159,7 +175,11 @@ class Settings:
         default=900.0, metadata=_doc("Size of the per-country spike window (seconds).")
     )
     spike_step_s: float = field(
-        default=300.0, metadata=_doc("Hop of the per-country spike window (seconds).")
+        default=300.0,
+        metadata=_doc(
+            "Hop of the per-country spike window (seconds): its event-time bucket; the "
+            "window is rounded to whole hops."
+        ),
     )
     spike_baseline_windows: int = field(
         default=12, metadata=_doc("Past windows that form a country's baseline.")
@@ -195,10 +215,19 @@ class Settings:
         if self.partitions < 1:
             raise ConfigError("BRINKWATCH_PARTITIONS", str(self.partitions), "must be >= 1")
         for name in ("producer_max_batch_bytes", "consumer_max_fetch_bytes", "max_poll_records",
-                     "commit_every", "stream_buffer_maxsize", "consumer_fetch_max_wait_ms"):
+                     "commit_every", "stream_buffer_maxsize", "consumer_fetch_max_wait_ms",
+                     "batch_max"):
             if getattr(self, name) < 1:
                 raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),
                                   "must be >= 1")
+        if self.batch_wait_ms < 0:
+            raise ConfigError("BRINKWATCH_BATCH_WAIT_MS", str(self.batch_wait_ms), "must be >= 0")
+        if self.spike_window_s <= 0 or self.spike_step_s <= 0:
+            raise ConfigError(
+                "BRINKWATCH_SPIKE_WINDOW_S / BRINKWATCH_SPIKE_STEP_S",
+                f"{self.spike_window_s} / {self.spike_step_s}",
+                "both must be > 0",
+            )
         if self.producer_linger_ms < 0 or self.commit_interval_s <= 0:
             raise ConfigError(
                 "BRINKWATCH_PRODUCER_LINGER_MS / BRINKWATCH_COMMIT_INTERVAL_S",

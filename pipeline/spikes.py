@@ -17,14 +17,22 @@ A spike fires when all of these hold:
 
 After firing, the country stays quiet (``active``) until its z falls below
 half the threshold: one alert per surge, not one per article.
+
+The windows themselves are :class:`SpikeWindows`: per country, a small map
+of event-time buckets (one per hop) holding ``[articles, total]``. A window is
+the last ``size / step`` buckets, the baseline the whole windows before it.
+The worker keeps one such map per country in one Faust table, so an update
+writes one changelog record (hopping windowed tables write one per
+overlapping window and per table).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SpikeAssessment", "assess"]
+__all__ = ["SpikeAssessment", "SpikeWindows", "WindowView", "assess"]
 
 #: The smallest deviation used in z, in score points.
 MIN_DEVIATION = 10.0
@@ -65,3 +73,87 @@ def assess(
         still = z >= z_threshold / 2
         return SpikeAssessment(z, mean, std, fire=False, active=still)
     return SpikeAssessment(z, mean, std, fire=surging, active=surging)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """A country's current window and the baseline windows before it."""
+
+    articles: int
+    total: float
+    baseline: list[float]
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeWindows:
+    """Event-time buckets of *step* seconds; a window is *per_window* buckets.
+
+    A country's state is a JSON-ready dict ``{"b": {bucket: [articles, total]},
+    "active": bool}`` (bucket = ``floor(event_time / step)``, as a string key).
+    Only the buckets of the current window and its *baseline_windows* windows
+    are kept, so the state stays small (at most ``per_window × (baseline + 1)``
+    buckets). The current window ends with the latest bucket the country has
+    seen: a late record counts in its own bucket (if still kept) but never
+    moves the window back.
+    """
+
+    step: float
+    per_window: int
+    baseline_windows: int
+
+    @classmethod
+    def of(cls, size: float, step: float, baseline_windows: int) -> SpikeWindows:
+        """Return the geometry for a window of *size* seconds hopping by *step* seconds.
+
+        *size* is rounded to a whole number of steps (at least one).
+        """
+        if step <= 0 or size <= 0:
+            raise ValueError(f"window size and step must be > 0, got {size} and {step}")
+        return cls(step, max(1, round(size / step)), max(0, baseline_windows))
+
+    def bucket(self, event_time: float) -> int:
+        """Return the bucket number of *event_time* (seconds since the epoch)."""
+        return math.floor(event_time / self.step)
+
+    def add(
+        self, state: dict[str, Any] | None, bucket: int, articles: int, total: float
+    ) -> dict[str, Any]:
+        """Return a new state with *articles* and *total* added to *bucket* (old ones pruned)."""
+        old: dict[str, list[float]] = dict(state["b"]) if state else {}
+        latest = max([bucket, *map(int, old)])
+        keep_from = latest - self.per_window * (self.baseline_windows + 1) + 1
+        buckets = {k: v for k, v in old.items() if int(k) >= keep_from}
+        if bucket >= keep_from:
+            n, t = buckets.get(str(bucket), (0, 0.0))
+            buckets[str(bucket)] = [int(n) + articles, float(t) + total]
+        return {"b": buckets, "active": bool(state and state.get("active"))}
+
+    def view(self, state: dict[str, Any]) -> WindowView:
+        """Return the current window (ending with the latest bucket) and its baseline totals."""
+        buckets: dict[str, list[float]] = state["b"]
+        if not buckets:
+            return WindowView(0, 0.0, [0.0] * self.baseline_windows, 0.0, 0.0)
+        by_number = {int(k): v for k, v in buckets.items()}
+        latest = max(by_number)
+        w = self.per_window
+
+        def window(end: int) -> tuple[int, float]:
+            n, total = 0, 0.0
+            for b in range(end - w + 1, end + 1):
+                got = by_number.get(b)
+                if got is not None:
+                    n += int(got[0])
+                    total += float(got[1])
+            return n, total
+
+        articles, total = window(latest)
+        baseline = [window(latest - w * i)[1] for i in range(1, self.baseline_windows + 1)]
+        return WindowView(
+            articles,
+            total,
+            baseline,
+            start=(latest - w + 1) * self.step,
+            end=(latest + 1) * self.step,
+        )

@@ -18,7 +18,7 @@ from pipeline.settings import Settings
 __all__ = ["TABLES", "TopicSpec", "create_topics", "describe_topics", "topic_specs"]
 
 #: The worker's Faust tables; each has a compacted changelog topic ``<app_id>-<table>-changelog``.
-TABLES: tuple[str, ...] = ("spike_count", "spike_score", "spike_state")
+TABLES: tuple[str, ...] = ("spike_windows",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from pipeline.errors import InvalidArticle
 from pipeline.model import (
+    CountryScoreBatch,
     build_deadletter,
     decode_article,
     derive_id,
@@ -82,3 +83,50 @@ def test_times_and_levels() -> None:
     assert parse_time("2024-06-01T10:00:00+02:00") == parse_time("2024-06-01T08:00:00Z")
     assert level_at_least("high", "elevated")
     assert not level_at_least("low", "elevated")
+
+
+def _event(article_id: str, score: float, *codes: str) -> dict[str, object]:
+    return {
+        "article_id": article_id,
+        "title": f"title {article_id}",
+        "escalation": {"score": score},
+        "countries": [{"code": c} for c in codes],
+    }
+
+
+def test_country_scores_are_summed_per_country_and_bucket() -> None:
+    """One record per (country, bucket): article count, total, max and the top article."""
+    batch = CountryScoreBatch(step=300.0)
+    batch.add(_event("a", 10.0, "UA", "RU"), 1000.0)
+    batch.add(_event("b", 50.0, "UA"), 1100.0)
+    batch.add(_event("c", 5.0, "UA"), 1300.0)  # bucket 4, not 3
+    assert len(batch) == 3
+    records = {(r["country"], r["event_time"]): r for r in batch.records()}
+    ua = records[("UA", 1100.0)]
+    assert (ua["articles"], ua["score_total"], ua["score_max"]) == (2, 60.0, 50.0)
+    assert (ua["article_id"], ua["title"]) == ("b", "title b")
+    assert records[("UA", 1300.0)]["articles"] == 1
+    assert records[("RU", 1000.0)]["score_total"] == 10.0
+    validate = Draft202012Validator(load_schema("country-score")).validate
+    for rec in records.values():
+        validate(rec)
+    assert len(batch) == 0 and batch.records() == []  # records() resets the batch
+
+
+def test_event_time_is_published_at_unless_it_lies_in_the_future() -> None:
+    """published_at places the article in time; a date well after receipt counts as receipt."""
+    from pipeline.enrich import FUTURE_TOLERANCE_S, Enricher
+    from pipeline.settings import Settings
+
+    enricher = Enricher(Settings())
+    received = parse_time("2024-06-01T12:00:00Z")
+
+    def event_time(published_at: str | None) -> float:
+        raw = dumps({"title": "Kyiv", "body": "Ukraine.", "published_at": published_at})
+        return enricher.enrich(decode_article(raw, 10_000), received).event_time
+
+    assert event_time("2024-06-01T11:00:00Z") == received - 3600
+    assert event_time("2024-06-01T12:04:00Z") == received + 240
+    assert FUTURE_TOLERANCE_S < 3600
+    assert event_time("2024-06-01T13:00:00Z") == received
+    assert event_time(None) == received

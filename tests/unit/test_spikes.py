@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pipeline.spikes import assess
+import json
+from typing import Any
+
+import pytest
+
+from pipeline.spikes import SpikeWindows, assess
 
 KW = {"z_threshold": 3.0, "ratio": 2.0, "min_articles": 5}
 
@@ -33,3 +38,68 @@ def test_quiet_while_active_until_it_falls_back() -> None:
     assert not still.fire and still.active
     calm = assess(5, 30.0, base, active=True, **KW)
     assert not calm.fire and not calm.active
+
+
+# -- SpikeWindows: event-time buckets behind the windows ---------------------------------
+
+WIN = SpikeWindows.of(size=900, step=300, baseline_windows=2)
+
+
+def _fill(records: list[tuple[float, int, float]]) -> dict[str, Any]:
+    state: dict[str, Any] | None = None
+    for t, n, total in records:
+        state = WIN.add(state, WIN.bucket(t), n, total)
+    assert state is not None
+    return state
+
+
+def test_window_sums_the_last_buckets_and_baseline_the_windows_before() -> None:
+    """The window is the last size/step buckets; each baseline window the whole one before."""
+    state = _fill([(0, 1, 10.0), (300, 1, 20.0), (900, 2, 5.0), (1800, 3, 30.0), (2400, 1, 7.0)])
+    view = WIN.view(state)
+    # Buckets 0..8; latest 8: window 6..8, baselines 3..5 and 0..2.
+    assert (view.articles, view.total) == (4, 37.0)
+    assert view.baseline == [5.0, 30.0]
+    assert (view.start, view.end) == (1800.0, 2700.0)
+
+
+def test_old_buckets_are_pruned_and_late_records_never_move_the_window_back() -> None:
+    """Only window + baseline buckets are kept; a late record lands in its own bucket."""
+    state = _fill([(0, 1, 10.0), (9000, 1, 50.0)])
+    assert set(state["b"]) == {"30"}  # bucket 0 is 30 buckets older: pruned
+    late = WIN.add(state, WIN.bucket(8500), 2, 8.0)  # bucket 28: within the current window
+    view = WIN.view(late)
+    assert (view.articles, view.total) == (3, 58.0)
+    too_late = WIN.add(late, WIN.bucket(100), 1, 99.0)  # beyond the kept range: ignored
+    assert WIN.view(too_late).total == 58.0
+    assert WIN.view(too_late).end == 9300.0
+
+
+def test_active_flag_survives_updates_and_state_is_json_ready() -> None:
+    """The quiet flag is carried; the state round-trips through JSON unchanged."""
+    state = {**_fill([(0, 1, 1.0)]), "active": True}
+    state = WIN.add(state, 0, 1, 1.0)
+    assert state["active"] is True
+    assert json.loads(json.dumps(state)) == state
+
+
+def test_window_size_is_rounded_to_whole_steps() -> None:
+    """A size that is not a multiple of the step is rounded; bad geometry is refused."""
+    assert SpikeWindows.of(1000, 300, 4).per_window == 3
+    assert SpikeWindows.of(100, 300, 4).per_window == 1
+    with pytest.raises(ValueError):
+        SpikeWindows.of(900, 0, 4)
+
+
+def test_burst_in_buckets_fires_through_assess() -> None:
+    """A calm hour then a burst: the view's figures make assess fire."""
+    win = SpikeWindows.of(900, 300, 8)
+    state = None
+    for i in range(16):
+        state = win.add(state, win.bucket(i * 600.0), 1, 4.0)
+    for i in range(8):
+        state = win.add(state, win.bucket(16 * 600.0 + i * 30), 1, 80.0)
+    assert state is not None
+    view = win.view(state)
+    v = assess(view.articles, view.total, view.baseline, active=False, **KW)
+    assert v.fire, view
