@@ -97,6 +97,7 @@ leaders' ``as_of`` date.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
@@ -140,11 +141,11 @@ VIA_WEIGHTS: Final[dict[str, float]] = {
 #: How much one mention counts, by where it is.
 POSITION_WEIGHTS: Final[dict[str, float]] = {"title": 3.0, "lead": 2.0, "body": 1.0}
 
-_ZONE_WEIGHTS: Final[tuple[float, float, float]] = (
-    POSITION_WEIGHTS["title"],
-    POSITION_WEIGHTS["lead"],
-    POSITION_WEIGHTS["body"],
-)
+#: What one mention adds to its country's score, by via and zone (title, lead, body).
+_MENTION_WEIGHTS: Final[dict[str, tuple[float, float, float]]] = {
+    via: (w * POSITION_WEIGHTS["title"], w * POSITION_WEIGHTS["lead"], w * POSITION_WEIGHTS["body"])
+    for via, w in VIA_WEIGHTS.items()
+}
 
 #: The ways of naming a country, in the order of their count features.
 VIAS: Final[tuple[str, ...]] = (
@@ -165,7 +166,6 @@ _VIA_INDEX: Final[dict[str, int]] = {via: 3 + i for i, via in enumerate(VIAS)}
 _ZONE_AT: Final[int] = 3 + len(VIAS)
 _NCOUNTS: Final[int] = len(VIAS) + 3
 _ZEROS: Final[tuple[float, ...]] = (0.0,) * (_NCOUNTS + 1)
-_TABLE_SIZE: Final[int] = 64
 
 #: The salience model's inputs for one country of one article, in order.
 FEATURES: Final[tuple[str, ...]] = (
@@ -321,10 +321,75 @@ def _evidence(found: list[_Found], title: str, body: str) -> list[Evidence]:
     ]
 
 
-# A match in one field: (start, end, readings that passed the case check).
-_Hit = tuple[int, int, tuple[_Entry, ...]]
 # What the matcher knows of one key: (readings by priority, case mode, case-exact forms).
 _Value = tuple[tuple[_Entry, ...], int, frozenset[str]]
+# What to do with a match, decided once per surface (see :func:`_plan`): (readings that
+# passed the case check, the first one's code ("" if it blocks), via and flags, whether
+# it needs the general path, whether it may be a ticker ("<ROK>")).
+_Plan = tuple[tuple[_Entry, ...], str, str, int, bool, bool]
+# A match in one field: (start, end, plan).
+_Hit = tuple[int, int, _Plan]
+# Flags of a first reading that the fast path in :meth:`CountryTagger._mentions` cannot handle.
+_F_SLOW: Final = _F_RARE & ~_F_SURNAME
+# A surface whose readings all fail the case check (or a fold collision: another key).
+_REJECT: Final[_Plan] = ((), "", "", 0, True, False)
+# Surfaces kept in a tagger's plan cache at most (case variants of the keys; a bound
+# against adversarial input).
+_PLAN_CACHE_MAX: Final = 50_000
+
+
+def _plan(kept: tuple[_Entry, ...], ticker: bool) -> _Plan:
+    """Return the plan of a match whose readings *kept* passed the case check."""
+    if not kept:  # a synthetic key (gazetteer_scale > 1): blocks like a phrase
+        return (kept, "", "", 0, True, False)
+    first = kept[0]
+    slow = first.code is None or bool(first.flags & _F_SLOW)
+    return (kept, first.code or "", first.via, first.flags, slow, ticker)
+
+
+# The matcher runs on bytes, one byte a character, so that its offsets are the text's:
+# ASCII goes through _ASCII_TABLE; a non-ASCII character (a codec error handler folds
+# each run of them) becomes a space if it lower-cases to a separator, the ASCII letter
+# it lower-cases to ("K" Kelvin sign), else one byte >= 0x80 from its lower-case
+# code point. Distinct characters may share a byte: a key with non-ASCII characters is
+# therefore confirmed by comparing the surface's _normalise() with it (once per surface).
+_FOLD_ERRORS: Final = "brinkwatch-countries-fold"
+_WIDE_SET: Final = frozenset(_WIDE_SEPARATORS)
+_FOLDED_RUNS: dict[str, bytes] = {}
+_FOLDED_RUNS_MAX: Final = 4096
+
+
+def _fold_char(ch: str) -> int:
+    """Return the byte that stands for the non-ASCII character *ch* in the haystack."""
+    low = ch.lower()
+    if len(low) != 1:  # "İ" lower-cases to two characters: kept, as _padded_normal does
+        low = ch
+    if low in _WIDE_SET:
+        return 32
+    if low.isascii():
+        return _ASCII_TABLE[ord(low)]
+    return 0x80 + ord(low) % 127
+
+
+def _fold_run(exc: UnicodeError) -> tuple[bytes, int]:
+    """Codec error handler: fold a run of non-ASCII characters, one byte each."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    run = exc.object[exc.start : exc.end]
+    out = _FOLDED_RUNS.get(run)
+    if out is None:
+        out = bytes([_fold_char(ch) for ch in run])
+        if len(_FOLDED_RUNS) < _FOLDED_RUNS_MAX:  # runs repeat ("’", "ā"): cache them
+            _FOLDED_RUNS[run] = out
+    return out, exc.end
+
+
+codecs.register_error(_FOLD_ERRORS, _fold_run)
+
+
+def _haystack(text: str) -> bytes:
+    """Return b" " + *text* folded for the matcher, one byte a character, + b" "."""
+    return b" " + text.encode("ascii", _FOLD_ERRORS).translate(_ASCII_TABLE) + b" "
 
 
 def _padded_normal(text: str) -> str:
@@ -423,13 +488,18 @@ class _Builder:
                         entry.code, entry.via, entry.case, entry.forms, entry.flags | flag
                     )
 
-    def compile(self, *, scale: int) -> tuple[ahocorasick_rs.AhoCorasick, list[_Value]]:
-        """Build the matcher and, by pattern index, (readings by priority, case mode, forms).
+    def compile(
+        self, *, scale: int
+    ) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[_Plan | None], dict[str, _Value]]:
+        """Build the matcher, the plan of each pattern, and what is known of each key.
 
-        Each pattern is the normalised surface with a space on both sides.
+        Each pattern is the folded key (:func:`_haystack`) with a space on both
+        sides. A pattern's plan is None when the matched surface decides it: a
+        case rule, or non-ASCII characters (the fold may merge keys).
         """
-        keys: list[str] = []
-        values: list[_Value] = []
+        patterns: dict[bytes, int] = {}
+        plans: list[_Plan | None] = []
+        values: dict[str, _Value] = {}
         for key, slot in self.by_key.items():
             ranked = _rank(slot.values())
             forms: frozenset[str]
@@ -439,18 +509,24 @@ class _Builder:
                 mode, forms = _M_ONE, ranked[0].forms
             else:
                 mode, forms = _M_MANY, frozenset()
-            keys.append(f" {key} ")
-            values.append((ranked, mode, forms))
+            values[key] = (ranked, mode, forms)
+            pattern = _haystack(key)
+            plan = _plan(ranked, False) if mode == _M_ANY and key.isascii() else None
+            if pattern in patterns:  # two non-ASCII keys folded alike: the surface decides
+                plans[patterns[pattern]] = None
+                continue
+            patterns[pattern] = len(plans)
+            plans.append(plan)
         # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
-            keys.append(f" qzx{_base26(i)}xzq ")
-            values.append(((), _M_ANY, frozenset()))
-        matcher = ahocorasick_rs.AhoCorasick(
-            keys,
+            patterns[f" qzx{_base26(i)}xzq ".encode("ascii")] = len(plans)
+            plans.append(_plan((), False))
+        matcher = ahocorasick_rs.BytesAhoCorasick(
+            list(patterns),
             matchkind=ahocorasick_rs.MatchKind.Standard,
             implementation=ahocorasick_rs.Implementation.ContiguousNFA,
         )
-        return matcher, values
+        return matcher, plans, values
 
 
 def _rank(entries: Iterable[_Entry]) -> tuple[_Entry, ...]:
@@ -479,7 +555,9 @@ class CountryTagger:
 
     def __init__(self, builder: _Builder, *, scale: int, meta: dict[str, Any]) -> None:
         """Compile *builder*'s gazetteer (use :meth:`default` or :meth:`build`)."""
-        self._matcher, self._values = builder.compile(scale=scale)
+        self._matcher, self._plans, self._values = builder.compile(scale=scale)
+        # Plans of surfaces decided by their case, in mixed-case and in all-capital fields.
+        self._plan_cache: tuple[dict[str, _Plan], dict[str, _Plan]] = ({}, {})
         self._names: dict[str, tuple[str, str]] = meta["names"]
         self._given: frozenset[str] = meta["given"]
         self._followers: frozenset[str] = meta["followers"]
@@ -487,12 +565,6 @@ class CountryTagger:
         self._us_preceders: tuple[str, ...] = meta["us_preceders"]
         self._ric: dict[str, str] = meta["ric"]
         self._weights: tuple[float, ...] = meta["weights"]
-        # What one more mention adds to the model's sum, by statistic index and count:
-        # weight * (log1p(count + 1) - log1p(count)).
-        self._steps: list[list[float]] = [[] for _ in range(3)] + [
-            [self._weights[5 + i] * (math.log1p(c + 1) - math.log1p(c)) for c in range(_TABLE_SIZE)]
-            for i in range(3, 3 + _NCOUNTS)
-        ]
         folded: dict[str, list[_Entry]] = {}
         self._lookup_exact: dict[str, tuple[str, str] | None] = {}
         for surface, entries in builder.surfaces.items():
@@ -627,47 +699,23 @@ class CountryTagger:
     def _collect(
         self, title: str, body: str
     ) -> tuple[dict[str, list[float]], dict[str, list[_Found]]]:
-        """Return per country [score, first position, counts by via and zone] and mentions.
+        """Return per country [score, first position, count-feature sum, counts by via and
+        zone] and its mentions.
 
         Mentions are (field, start, end, via); :func:`_evidence` turns them into
         :class:`Evidence` for the countries that make it into the output.
         """
         stats: dict[str, list[float]] = {}
         evidence: dict[str, list[_Found]] = {}
-        via_w = VIA_WEIGHTS
-        zone_w = _ZONE_WEIGHTS
-        via_i = _VIA_INDEX
-        steps = self._steps
-        for field, text, zone_end in self._fields(title, body):
-            in_title = field == "title"
-            size = len(text)
-            mentions = self._mentions(text)
-            dateline_end = -1
-            if not in_title and text[:1].isupper() and (dateline := self._dateline(text)):
-                # The dateline counts as much as the title; drop what the scan found in it.
-                dateline_end = dateline[1]
-                mentions = [dateline, *(m for m in mentions if m[0] >= dateline_end)]
-            for start, end, code, via in mentions:
-                zone = 0 if in_title or start < dateline_end else (1 if start < zone_end else 2)
-                st = stats.get(code)
-                if st is None:
-                    st = stats[code] = [0.0, 0.0 if in_title else start / size, *_ZEROS]
-                    evidence[code] = []
-                st[0] += via_w[via] * zone_w[zone]
-                i = via_i[via]
-                c = int(st[i])
-                st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
-                st[i] = c + 1.0
-                i = _ZONE_AT + zone
-                c = int(st[i])
-                st[2] += steps[i][c] if c < _TABLE_SIZE else self._step(i, c)
-                st[i] = c + 1.0
-                evidence[code].append((field, start, end, via))
+        if title:
+            self._field(title, "title", len(title), stats, evidence)
+        if body:
+            self._field(body, "body", _lead_end(body), stats, evidence)
+        w = self._weights
+        for st in stats.values():
+            # The model's count features: weight * log1p(count), zero counts left out.
+            st[2] = sum([w[5 + i] * math.log1p(c) for i, c in enumerate(st[3:], 3) if c])
         return stats, evidence
-
-    def _step(self, index: int, count: int) -> float:
-        """Return what one more mention adds to the model's sum, past the step table."""
-        return self._weights[5 + index] * (math.log1p(count + 1) - math.log1p(count))
 
     def _features(
         self, title: str, body: str
@@ -703,54 +751,31 @@ class CountryTagger:
 
     # -- matching ---------------------------------------------------------------------
 
-    @staticmethod
-    def _fields(title: str, body: str) -> list[tuple[FieldName, str, int]]:
-        """Return (field, text, end of its first zone) for each non-empty field."""
-        out: list[tuple[FieldName, str, int]] = []
-        if title:
-            out.append(("title", title, len(title)))
-        if body:
-            out.append(("body", body, _lead_end(body)))
-        return out
-
     def _hits(self, text: str) -> list[_Hit]:
         """Run the automaton once over *text*; keep case-fitting readings, longest first."""
         upper = text.isupper()
+        cache = self._plan_cache[upper]
+        plans = self._plans
         hits: list[_Hit] = []
         last_start = last_end = -1
-        values = self._values
         for index, start, end in self._matcher.find_matches_as_indexes(
-            _padded_normal(text), overlapping=True
+            _haystack(text), overlapping=True
         ):
-            # padded[start] is the space before the word, so the word starts at
-            # text[start]; padded[end - 1] is the space after it, text[end - 2].
+            # haystack[start] is the space before the word, so the word starts at
+            # text[start]; haystack[end - 1] is the space after it, text[end - 2].
             end -= 2
-            entries, mode, forms = values[index]
-            if mode == _M_ANY:
-                kept = entries
-            else:
+            plan = plans[index]
+            if plan is None:
+                # Decided by the surface, once per distinct surface (a dict look-up after).
                 surface = text[start:end]
-                if text[start - 1 : start] == "<" and surface.isupper():
+                plan = cache.get(surface)
+                if plan is None:
+                    plan = self._surface_plan(surface, upper)
+                    if len(cache) >= _PLAN_CACHE_MAX:
+                        cache.clear()
+                    cache[surface] = plan
+                if plan is _REJECT or (plan[5] and text[start - 1 : start] == "<"):
                     continue  # a ticker: "<ROK>" is Rockwell, not South Korea
-                if mode == _M_ONE and not upper:
-                    if surface not in forms:
-                        if "\n" not in surface and "  " not in surface:
-                            continue
-                        if " ".join(surface.split()) not in forms:  # "South\nKorean"
-                            continue
-                    kept = entries
-                elif upper:
-                    kept = tuple(
-                        e
-                        for e in entries
-                        if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
-                    )
-                else:
-                    if "\n" in surface or "  " in surface:  # "South\nKorean"
-                        surface = " ".join(surface.split())
-                    kept = tuple([e for e in entries if e.case == _ANY or surface in e.forms])
-                if not kept:
-                    continue
             # Matches arrive by end offset: a match that contains earlier ones replaces
             # them; one that starts inside an earlier match loses (leftmost-longest).
             if start <= last_start:
@@ -762,20 +787,105 @@ class CountryTagger:
                 del hits[k + 1 :]
             elif start < last_end:
                 continue
-            hits.append((start, end, kept))
+            hits.append((start, end, plan))
             last_start = start
             last_end = end
         return hits
 
-    def _mentions(self, text: str) -> list[tuple[int, int, str, str]]:
-        """Return (start, end, code, via) for each country mention in *text*."""
+    def _surface_plan(self, surface: str, upper: bool) -> _Plan:
+        """Return the plan of a match of *surface* (in an all-capital field if *upper*)."""
+        value = self._values.get(_normalise(surface))
+        if value is None:
+            return _REJECT  # a fold collision: the surface is no key
+        entries, mode, forms = value
+        if mode == _M_ANY:
+            return _plan(entries, False)
+        ticker = surface.isupper()
+        if mode == _M_ONE and not upper:
+            if surface not in forms:
+                if "\n" not in surface and "  " not in surface:
+                    return _REJECT
+                if " ".join(surface.split()) not in forms:  # "South\nKorean"
+                    return _REJECT
+            kept = entries
+        elif upper:
+            kept = tuple(
+                e
+                for e in entries
+                if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
+            )
+        else:
+            if "\n" in surface or "  " in surface:  # "South\nKorean"
+                surface = " ".join(surface.split())
+            kept = tuple([e for e in entries if e.case == _ANY or surface in e.forms])
+        return _plan(kept, ticker) if kept else _REJECT
+
+    def _field(
+        self,
+        text: str,
+        field: FieldName,
+        zone_end: int,
+        stats: dict[str, list[float]],
+        evidence: dict[str, list[_Found]],
+    ) -> None:
+        """Find the country mentions in one field; add them to *stats* and *evidence*.
+
+        Zones: the title and a body's dateline count as the title (0), the body up to
+        *zone_end* as its lead (1), the rest as body (2).
+        """
         hits = self._hits(text)
-        out: list[tuple[int, int, str, str]] = []
+        lead = 0 if field == "title" else 1
+        dateline_end = -1
+        if lead and text[:1].isupper() and (dateline := self._dateline(text)):
+            # The dateline counts as much as the title; what the scan found in it is dropped.
+            start, dateline_end, code, via = dateline
+            self._record(stats, evidence, text, field, start, dateline_end, code, via, 0)
         titleish: bool | None = None
-        for i, (start, end, entries) in enumerate(hits):
+        given = self._given
+        size = len(text)
+        via_i = _VIA_INDEX
+        weight = _MENTION_WEIGHTS
+        for i, (start, end, plan) in enumerate(hits):
+            if start < dateline_end:
+                continue
+            entries, code, via, flags, slow, _ = plan
+            if not slow:
+                # The common case: one reading that names a country, at most the
+                # surname rule (_after_given_name, inlined: it runs for most mentions).
+                if flags & _F_SURNAME and start and text[start - 1] == " ":
+                    low = start - 20 if start > 20 else 0
+                    first = text.rfind(" ", low, start - 1) + 1 or low
+                    if text[first].isupper() and text[first : start - 1].rstrip(".") in given:
+                        continue
+                after = text[end : end + 1]
+                if after == " " or after == "-":
+                    if (
+                        flags & (_F_PLACE | _F_NAMEWORD)
+                        and text[end + 1 : end + 2].isupper()
+                        and _starts_company(
+                            text, end, _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS
+                        )
+                    ):
+                        continue
+                elif after == ",":
+                    if flags & _F_PLACE and _followed_by_region(text, hits, i):
+                        continue
+                elif after == "." and flags & _F_DOT:
+                    end += 1
+                # _record, inlined (once per mention).
+                zone = lead if start < zone_end else 2
+                st = stats.get(code)
+                if st is None:
+                    st = stats[code] = [0.0, start / size if lead else 0.0, *_ZEROS]
+                    evidence[code] = []
+                st[0] += weight[via][zone]
+                st[via_i[via]] += 1.0
+                st[_ZONE_AT + zone] += 1.0
+                evidence[code].append((field, start, end, via))
+                continue
             us_state = False  # the US state reading won over the country
-            for code, via, _case, _forms, flags in entries:
-                if code is None:
+            for reading, via, _case, _forms, flags in entries:
+                if reading is None:
                     break  # a longer phrase that names no country
                 if flags & _F_RARE:
                     if flags & _F_AFTER_COMMA and not text[
@@ -788,7 +898,7 @@ class CountryTagger:
                         continue
                     if (
                         flags & _F_US_STATE
-                        and code != "US"
+                        and reading != "US"
                         and (self._us_state(text, start, end) or _us_context(hits))
                     ):
                         us_state = True
@@ -815,17 +925,42 @@ class CountryTagger:
                         break
                 elif after == "." and flags & _F_DOT:
                     end += 1
-                out.append((start, end, code, via))
+                zone = lead if start < zone_end else 2
+                self._record(stats, evidence, text, field, start, end, reading, via, zone)
                 break
         ric = self._ric
         for m in _RIC_SUFFIX.finditer(text):
-            code = ric.get(m.group(1))
-            if code is not None:
+            listed = ric.get(m.group(1))
+            if listed is not None:
                 dot = m.start()
                 symbol = _RIC_SYMBOL.search(text, max(0, dot - 11), dot)
-                if symbol is not None:
-                    out.append((symbol.start() + 1, m.end(1), code, "exchange"))
-        return out
+                start = -1 if symbol is None else symbol.start() + 1
+                if start >= dateline_end and start >= 0:
+                    zone = lead if start < zone_end else 2
+                    end = m.end(1)
+                    self._record(stats, evidence, text, field, start, end, listed, "exchange", zone)
+
+    @staticmethod
+    def _record(
+        stats: dict[str, list[float]],
+        evidence: dict[str, list[_Found]],
+        text: str,
+        field: FieldName,
+        start: int,
+        end: int,
+        code: str,
+        via: str,
+        zone: int,
+    ) -> None:
+        """Add one mention to its country's statistics and evidence."""
+        st = stats.get(code)
+        if st is None:
+            st = stats[code] = [0.0, 0.0 if field == "title" else start / len(text), *_ZEROS]
+            evidence[code] = []
+        st[0] += _MENTION_WEIGHTS[via][zone]
+        st[_VIA_INDEX[via]] += 1.0
+        st[_ZONE_AT + zone] += 1.0
+        evidence[code].append((field, start, end, via))
 
     def _dateline(self, body: str) -> tuple[int, int, str, str] | None:
         """Return the place of a wire dateline that opens *body* as a mention, if any.
@@ -892,11 +1027,19 @@ def _lead_end(body: str) -> int:
     full stop closes an initial, an acronym ("U.S.") or an abbreviation
     ("Gen."). Only ``str.find`` scans the text, so this costs little.
     """
-    limit = len(body)
+    end = _sentence_end(body)
+    # A break only matters before the sentence's end: search up to there, not the
+    # whole body (breaks are at most 3 characters long).
     for brk in _PARAGRAPH_BREAKS:
-        k = body.find(brk, 0, limit)
-        if k != -1:
-            limit = k
+        k = body.find(brk, 0, end + 3)
+        if k != -1 and k < end:
+            end = k
+    return end
+
+
+def _sentence_end(body: str) -> int:
+    """Return the offset where the body's first sentence ends (paragraphs aside)."""
+    limit = len(body)
     pos = 0
     while True:
         stop = limit
@@ -937,9 +1080,8 @@ def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
 
 def _us_context(hits: list[_Hit]) -> bool:
     """Return True if the field names a US state or city (so "Georgia" is the state)."""
-    for _, _, entries in hits:
-        e = entries[0]
-        if e.code == "US" and e.via in ("subdivision", "city") and not e.flags & _F_US_STATE:
+    for _, _, (_, code, via, flags, _, _) in hits:
+        if code == "US" and via in ("subdivision", "city") and not flags & _F_US_STATE:
             return True
     return False
 
@@ -989,8 +1131,8 @@ def _followed_by_region(text: str, hits: list[_Hit], i: int) -> bool:
     nxt = hits[i + 1]
     if text[end + 1 : nxt[0]].strip():
         return False
-    mine = {e.code for e in hits[i][2]}
-    return all(e.code not in mine for e in nxt[2] if e.code is not None)
+    mine = {e.code for e in hits[i][2][0]}
+    return all(e.code not in mine for e in nxt[2][0] if e.code is not None)
 
 
 def _unique(entries: list[_Entry]) -> tuple[str, str] | None:
