@@ -47,6 +47,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import cache
+from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
@@ -259,8 +260,48 @@ class _RunInfo:
 # A regex run's pieces that say something: (start, end, info).
 _Entry = tuple[tuple[int, int, _RunInfo], ...]
 _EMPTY: Final[_Reading] = ((), None)
-# The run cache's mark of a run in capitals ("UN SECURITY COUNCIL"): scan the field slowly.
-_LOUD_ENTRY: Final[_Entry] = ((-1, -1, _RunInfo(False, _EMPTY, _EMPTY, "")),)
+
+
+class _Loud(Exception):
+    """Raised by a run-cache miss on a run in capitals: stop and scan the field slowly."""
+
+
+class _RunCache(dict[str, _Entry]):
+    """Regex run -> its entry; a miss builds the entry, so that ``map`` looks runs up in C.
+
+    A run in capitals ("UN SECURITY COUNCIL") gets an empty entry, joins :attr:`loud`
+    and raises :class:`_Loud` (ending the look-up pass early, as its field is then
+    scanned the slow way, :meth:`EntityTagger._scan_loud`).
+    The owner bounds the size between fields (:meth:`trim`), never during a look-up pass,
+    so that the entries and the loud set of one field always agree.
+    """
+
+    __slots__ = ("_make", "loud")
+
+    def __init__(self, make: Callable[[str], _Entry]) -> None:
+        super().__init__()
+        self._make = make
+        self.loud: set[str] = set()
+
+    def __missing__(self, run: str) -> _Entry:
+        """Build, store and return the entry of a run not seen yet."""
+        if " " in run and not run.istitle() and _LOUD_HINT.search(run):
+            self.loud.add(run)
+            self[run] = ()
+            raise _Loud
+        entry = self._make(run)
+        self[run] = entry
+        return entry
+
+    def trim(self) -> None:
+        """Empty the cache (and the loud set with it) once it holds the limit."""
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+            self.loud.clear()
+
+
+_MATCH_TEXT: Final = re.Match.group
+_MATCH_START: Final = re.Match.start
 # A headline span to try: (end token, case-folded text, a miss ends the search, the
 # words title-cased, start, end); a plan holds them per start token.
 _LoudSpan = tuple[int, str, bool, str, int, int]
@@ -364,7 +405,7 @@ class EntityTagger:
             self._static.setdefault(surface, (_HONORIFIC, surface, None))
         for surface, (canonical, code) in self._t.regions.items():
             self._static.setdefault(surface, (_LOC, canonical, code))
-        self._run_cache: dict[str, _Entry] = {}
+        self._run_cache = _RunCache(self._entry)
         self._info_cache: dict[str, _RunInfo] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._loud_plans: dict[str, _LoudPlan] = {}
@@ -746,11 +787,9 @@ class EntityTagger:
             title_cues = cue_lists["title"]
             for country in countries:
                 code = country["code"]
-                title_cues.extend(
-                    (ev["end"], ev["start"], code)
-                    for ev in country["evidence"]
-                    if ev["field"] == "title"
-                )
+                for ev in country["evidence"]:  # a plain loop: no generator per country
+                    if ev["field"] == "title":
+                        title_cues.append((ev["end"], ev["start"], code))
         mentions: list[_Mention] = []
         deferred: list[tuple[FieldName, str, int, int]] = []
         acronyms: dict[str, str] = {}
@@ -819,10 +858,7 @@ class EntityTagger:
         return self._merge(title, body, mentions, [], acronyms, cue_lists)
 
     def _entry(self, run: str) -> _Entry:
-        """Return the cached reading of a regex run: per piece (start, end, info)."""
-        hit = self._run_cache.get(run)
-        if hit is not None:
-            return hit
+        """Read a regex run for the run cache: (start, end, info) per piece that says something."""
         if "." in run or "'" in run or "’" in run or run[-1] == "-":
             pieces = self._pieces(run)
         else:
@@ -832,11 +868,7 @@ class EntityTagger:
             info = self._analyse(run[ps:pe])
             if info.plain != _EMPTY:
                 out.append((ps, pe, info))
-        entry = tuple(out)
-        if len(self._run_cache) >= _CACHE_LIMIT:
-            self._run_cache.clear()
-        self._run_cache[run] = entry
-        return entry
+        return tuple(out)
 
     def _scan(
         self,
@@ -852,31 +884,25 @@ class EntityTagger:
         if headline:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
             return
-        # The hot loop: one cached reading per distinct run; Python work per run only.
-        # Text in capitals is seen on the way (two capitals-only words in one run, which
-        # makes the run not title-cased); the field is then scanned again the slow way.
-        n_out, n_cues, saved = len(out), len(cues), dict(acronyms)
-        cache_get = self._run_cache.get
+        # The hot loop: one cached reading per distinct run. Finding the runs, their text and
+        # their entries (a miss builds it) are C-level passes (map), and Python only sees
+        # the runs that say something (compress). Text in capitals (a run of two or more
+        # capitals-only words that is not title-cased) sends the field the slow way.
+        matches = list(_RUN.finditer(text))
+        runs = list(map(_MATCH_TEXT, matches))
+        cache = self._run_cache
+        cache.trim()
+        try:
+            if cache.loud and not cache.loud.isdisjoint(runs):
+                raise _Loud
+            entries = list(map(cache.__getitem__, runs))
+        except _Loud:
+            self._scan_loud(field, text, out, deferred, acronyms, cues, headline, matches)
+            return
         append = out.append
-        loud_hint = _LOUD_HINT.search
         not_plain = _NOT_PLAIN
-        for match in _RUN.finditer(text):
-            run = match.group()
-            entry = cache_get(run)
-            if entry is None:
-                if " " in run and not run.istitle() and loud_hint(run):
-                    entry = self._run_cache[run] = _LOUD_ENTRY
-                else:
-                    entry = self._entry(run)
-            if not entry:
-                continue
-            if entry is _LOUD_ENTRY:
-                del out[n_out:], cues[n_cues:]
-                acronyms.clear()
-                acronyms.update(saved)
-                self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
-                return
-            s = match.start()
+        starts = map(_MATCH_START, matches)
+        for s, entry in compress(zip(starts, entries, strict=True), entries):
             for ps, pe, info in entry:
                 base = s + ps
                 if (
@@ -908,10 +934,14 @@ class EntityTagger:
         acronyms: dict[str, str],
         cues: list[tuple[int, int, str]],
         headline: bool,
+        matches: list[re.Match[str]] | None = None,
     ) -> None:
-        """Scan a field that may hold capitals-only text: such runs are read last."""
+        """Scan a field that may hold capitals-only text: such runs are read last.
+
+        *matches* are the field's regex runs when the caller has them already.
+        """
         runs: list[tuple[int, int, str]] = []
-        for match in _RUN.finditer(text):
+        for match in _RUN.finditer(text) if matches is None else matches:
             run = match.group()
             s = match.start()
             if "." in run or "'" in run or "’" in run or run[-1] == "-":
@@ -1042,29 +1072,23 @@ class EntityTagger:
         # Headlines: read only against what the article and the tables know.
         if deferred:
             kept.extend(self._read_loud(deferred, kept, texts))
-        # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
-        # One pass: cues from table places and organisations, organisations by their end,
-        # and the entities (kind, canonical), which _group reuses.
-        org_ends: dict[tuple[str, int], _Mention] = {}
+        # The entities (kind, canonical), which _group reuses.
         groups: dict[tuple[int, str], list[_Mention]] = {}
         for m in kept:
-            kind = m.kind
-            if kind == _ORG:
-                org_ends[(m.field, m.end)] = m
-                if m.country:
-                    cue_lists[m.field].append((m.end, m.start, m.country))
-            elif kind == _LOC and m.country:
-                cue_lists[m.field].append((m.end, m.start, m.country))
-            key = (kind, m.canonical)
+            key = (m.kind, m.canonical)
             group = groups.get(key)
             if group is None:
                 groups[key] = [m]
             else:
                 group.append(m)
-        for field_cues in cue_lists.values():
-            field_cues.sort()
+        # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
         # Per entity, mentions in order until a country (and, for a person, a role) is found.
+        org_ends: dict[tuple[str, int], _Mention] | None = None  # built when first needed
         for (kind, _canonical), ms in groups.items():
+            if kind != _PERSON and ms[0].cstrength >= _C_ADJACENT:
+                continue  # most places and organisations: nothing to look for
+            if org_ends is None:
+                org_ends = _cue_context(kept, cue_lists)
             need_country = True
             need_role = kind == _PERSON
             for m in ms:
@@ -1275,11 +1299,13 @@ def _title_case_word(word: str) -> str:
 
 def _is_headline(title: str) -> bool:
     """Return True if *title* is written in capitals or Title Case."""
-    words = [w for w in title.split() if len(w) > 3 and w[0].isalpha()]
-    if len(words) < 2:
-        return False
-    capital = sum(1 for w in words if w[0].isupper())
-    return capital >= 0.75 * len(words)
+    words = capital = 0
+    for w in title.split():  # one loop, no intermediate list
+        if len(w) > 3 and w[0].isalpha():
+            words += 1
+            if w[0].isupper():
+                capital += 1
+    return words >= 2 and capital >= 0.75 * words
 
 
 def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
@@ -1378,6 +1404,25 @@ def _attribute(
     if m.kind == _PERSON and m.start - end <= 200 and not _SENTENCE_END_IN.search(gap):
         return code, _C_SENTENCE, role
     return None, 0, role
+
+
+def _cue_context(
+    kept: list[_Mention], cue_lists: dict[str, list[tuple[int, int, str]]]
+) -> dict[tuple[str, int], _Mention]:
+    """Add the table places' and organisations' countries to the cues, sort the cues,
+    and return the organisations by (field, end): what :func:`_attribute` reads."""
+    org_ends: dict[tuple[str, int], _Mention] = {}
+    for m in kept:
+        kind = m.kind
+        if kind == _ORG:
+            org_ends[(m.field, m.end)] = m
+            if m.country:
+                cue_lists[m.field].append((m.end, m.start, m.country))
+        elif kind == _LOC and m.country:
+            cue_lists[m.field].append((m.end, m.start, m.country))
+    for field_cues in cue_lists.values():
+        field_cues.sort()
+    return org_ends
 
 
 def _adjacent_gap(gap: str) -> bool:
