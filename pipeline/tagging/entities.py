@@ -1008,8 +1008,8 @@ class EntityTagger:
         for m in mentions:
             kind, canonical = m.kind, m.canonical
             if " " not in canonical:
-                if kind in (_ORG, _LOC):
-                    known_singles.setdefault(m.surface, (kind, canonical))
+                if kind in (_ORG, _LOC) and m.surface not in known_singles:
+                    known_singles[m.surface] = (kind, canonical)
                 continue
             if kind == _PERSON:
                 parts = name_keys.get(canonical)
@@ -1126,7 +1126,8 @@ class EntityTagger:
         t = self._t
         tok = m.surface
         if tok.isupper():
-            kind, _canonical, code = self._known(_title_case(tok))
+            cased = _title_case_word(tok) if " " not in tok else _title_case(tok)
+            kind, _canonical, code = self._known(cased)
             if kind == _LOC:
                 m.country, m.cstrength = code, _C_TABLE
                 return _LOC, True
@@ -1310,29 +1311,28 @@ def _is_headline(title: str) -> bool:
 
 def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
     """Mark runs that belong to text written in capitals (a CoNLL-style headline)."""
-    upper = [run.isupper() for _s, _e, run in runs]  # once per run, read up to three times
-    loud = [
-        up and " " in run and sum(c.isalpha() for c in run) >= 7
-        for up, (_s, _e, run) in zip(upper, runs, strict=True)
-    ]
-    if True not in loud:
-        return loud
     n = len(runs)
+    upper = [run.isupper() for _s, _e, run in runs]
+    loud = [False] * n
+    any_loud = False
+    # Only runs in capitals can be loud: the loops below visit those alone (compress).
+    for k in compress(range(n), upper):
+        run = runs[k][2]
+        if " " in run and sum(map(str.isalpha, run)) >= 7:
+            loud[k] = True
+            any_loud = True
+    if not any_loud:
+        return loud
     # Single capital words next to a loud run, with no lower-case letter between, are loud.
-    for k in range(n):
-        if loud[k] or not upper[k]:
+    for k in compress(range(n), upper):
+        if loud[k]:
             continue
         s, e, _run = runs[k]
         before = k > 0 and loud[k - 1] and not _HAS_LOWER.search(text, runs[k - 1][1], s)
         after = k + 1 < n and loud[k + 1] and not _HAS_LOWER.search(text, e, runs[k + 1][0])
         loud[k] = bool(before or after)
-    for k in range(n - 2, -1, -1):
-        if (
-            not loud[k]
-            and loud[k + 1]
-            and upper[k]
-            and not _HAS_LOWER.search(text, runs[k][1], runs[k + 1][0])
-        ):
+    for k in reversed(list(compress(range(n - 1), upper))):
+        if not loud[k] and loud[k + 1] and not _HAS_LOWER.search(text, runs[k][1], runs[k + 1][0]):
             loud[k] = True
     return loud
 
@@ -1464,9 +1464,10 @@ def _org_core(surface: str, known: Callable[[str], tuple[int, str, str | None]])
 def _role_before(text: str, start: int, t: _Tables) -> str | None:
     """Return the lower-case role phrase right before a name ("foreign ministry official")."""
     window = text[max(0, start - 60) : start].rstrip(" ,")
+    last = window[window.rfind(" ") + 1 :]
+    if last not in t.roles and last not in t.title_ends:
+        return None  # the common case, decided on the last word without splitting
     words = window.rsplit(" ", 4)  # the last four are whole words; no more are read
-    if not words:
-        return None
     if words[-1] not in t.roles:
         if words[-1] not in t.title_ends:
             return None
@@ -1489,7 +1490,8 @@ def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
     many mentions come in the order of their first one. (Mention spans never
     coincide across entities, so the first mention's order decides alone.)
     """
-    entities: list[tuple[int, int, Entity]] = []
+    # (rank, entity); rank = order - count * 2**42: most mentions first, then first mention.
+    entities: list[tuple[int, Entity]] = []
     for (kind, canonical), ms in groups.items():
         type_name = _TYPE_NAMES.get(kind)
         if type_name is None:
@@ -1498,8 +1500,7 @@ def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
         if len(ms) == 1:
             entities.append(
                 (
-                    -1,
-                    best.order,
+                    best.order - _COUNT_UNIT,
                     {
                         "text": best.surface,
                         "canonical": canonical,
@@ -1527,8 +1528,7 @@ def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
                 mention_list.append({"field": m.field, "start": m.start, "end": m.end})
         entities.append(
             (
-                -len(mention_list),
-                ms[0].order,
+                ms[0].order - len(mention_list) * _COUNT_UNIT,
                 {
                     "text": ms[0].surface,
                     "canonical": canonical,
@@ -1540,10 +1540,11 @@ def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
             )
         )
     entities.sort(key=_RANK)
-    return [entity for _n, _order, entity in entities]
+    return [entity for _rank, entity in entities]
 
 
-_RANK: Final = itemgetter(0, 1)
+_RANK: Final = itemgetter(0)
+_COUNT_UNIT: Final = 1 << 42  # above any order (_BODY_ORDER + offset)
 
 
 _ORDER: Final = attrgetter("order")

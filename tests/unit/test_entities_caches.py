@@ -1,0 +1,127 @@
+"""Built-in entity tagger: the speed machinery (caches, shortcuts) never changes an answer."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pipeline.tagging.entities as entities_module
+from pipeline.tagging.countries import CountryTagger
+from pipeline.tagging.entities import EntityTagger
+from pipeline.tagging.types import Entity
+
+BODIES = [
+    "Russian President Vladimir Putin met Kim Jong Un in Pyongyang. Putin said the talks went"
+    " well. The Institute for the Study of War (ISW) said Moscow gained ground near Donetsk.",
+    "Officials in Cairo said the metro would open in May. Analysts said Egypt and the United"
+    " States agreed. SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT . Nadim Ladki said"
+    " Japan began the defence of their Asian Cup title with a lucky 2-1 win.",
+    "VATICAN CITY (Reuters) - Pope Francis met Italian Prime Minister Giorgia Meloni. Meloni"
+    " said Italy would help. The UN Security Council met in New York.",
+    "Operation Inherent Resolve continued. Meanwhile Zelenskyy spoke in Kyiv. U.S. Army officers"
+    " and Gen. Smith of the Foreign Ministry's press office met Lim Soo-suk in Seoul.",
+]
+
+
+def fresh() -> EntityTagger:
+    """A tagger with empty caches (the country tagger's look-up is shared)."""
+    return EntityTagger(CountryTagger.default().lookup)
+
+
+def run(tagger: EntityTagger, title: str, body: str) -> list[Entity]:
+    """Tag one article with the country tagger's output, as the facade does."""
+    return tagger.tag(title, body, CountryTagger.default().tag(title, body))
+
+
+def test_first_and_second_pass_agree() -> None:
+    """A cold tagger (every run a cache miss) and a warm one give the same entities."""
+    tagger = fresh()
+    first = [run(tagger, "", body) for body in BODIES]
+    second = [run(tagger, "", body) for body in BODIES]
+    assert first == second
+    assert first == [run(fresh(), "", body) for body in BODIES]
+
+
+def test_capitals_run_found_on_a_cache_hit() -> None:
+    """A run in capitals sends the field the slow way whether it is new or already cached."""
+    body = BODIES[1]
+    warm = fresh()
+    run(warm, "", "Reuters reported: SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .")
+    assert run(warm, "", body) == run(fresh(), "", body)
+
+
+def test_bounded_caches_give_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches emptied every few runs (a tiny limit) change nothing."""
+    expected = [run(fresh(), "Seoul Warns Russia", body) for body in BODIES]
+    monkeypatch.setattr(entities_module, "_CACHE_LIMIT", 3)
+    tagger = fresh()
+    for _ in range(2):
+        assert [run(tagger, "Seoul Warns Russia", body) for body in BODIES] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n.!?:;-–—•*\"'“‘«([”’)]aZ,", max_size=8), st.sampled_from("AZ"))
+def test_sentence_start_shortcut(prefix: str, capital: str) -> None:
+    """_sentence_initial keeps its rule, and the hot loops' one-character "no" never errs."""
+    text = prefix + capital
+    base = len(prefix)
+    initial = entities_module._sentence_initial(text, base)
+    assert initial == _sentence_initial_reference(text, base)
+    not_plain = entities_module._NOT_PLAIN
+    if base > 1 and text[base - 1] == " " and text[base - 2] not in not_plain:
+        assert not initial
+
+
+def _sentence_initial_reference(text: str, start: int) -> bool:
+    """The sentence-start rule read plainly (no shortcut for ". The")."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘«([":
+        i -= 1
+    if i < 0:
+        return True
+    if text[i] in ".!?\n:;-–—•*":
+        return True
+    return text[i] in "\"'”’)]" and i > 0 and text[i - 1] in ".!?"
+
+
+def _shouting_reference(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
+    """The straightforward reading of the capitals rule (every run visited three times)."""
+    n = len(runs)
+    loud = [False] * n
+    for k, (_s, _e, r) in enumerate(runs):
+        if r.isupper() and " " in r and sum(c.isalpha() for c in r) >= 7:
+            loud[k] = True
+    if not any(loud):
+        return loud
+    has_lower = entities_module._HAS_LOWER
+    for k in range(n):
+        if loud[k] or not runs[k][2].isupper():
+            continue
+        s, e, _r = runs[k]
+        before = k > 0 and loud[k - 1] and not has_lower.search(text, runs[k - 1][1], s)
+        after = k + 1 < n and loud[k + 1] and not has_lower.search(text, e, runs[k + 1][0])
+        loud[k] = bool(before or after)
+    for k in range(n - 2, -1, -1):
+        if (
+            not loud[k]
+            and loud[k + 1]
+            and runs[k][2].isupper()
+            and not has_lower.search(text, runs[k][1], runs[k + 1][0])
+        ):
+            loud[k] = True
+    return loud
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["WORLD CUP FINAL", "JAPAN", "CHINA", "UN", "Japan", "Asia Cup", "-", "a"]),
+        max_size=10,
+    )
+)
+def test_shouting_matches_the_plain_rule(words: list[str]) -> None:
+    """_shouting (which visits only runs in capitals) agrees with the plain three-pass rule."""
+    text = " ".join(words)
+    runs = [(m.start(), m.end(), m.group()) for m in entities_module._RUN.finditer(text)]
+    assert entities_module._shouting(text, runs) == _shouting_reference(text, runs)
