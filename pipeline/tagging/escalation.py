@@ -199,18 +199,31 @@ def _fold_non_ascii(exc: UnicodeError) -> tuple[bytes, int]:
     """
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    out = bytearray()
-    for ch in exc.object[exc.start : exc.end]:
-        low = ch.lower()[0]
+    # One str.translate through a table filled on demand instead of a Python loop.
+    return exc.object[exc.start : exc.end].translate(_FOLD_TABLE).encode("latin-1"), exc.end
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table: a non-ASCII character to its folded byte (as a latin-1 char)."""
+
+    def __missing__(self, code: int) -> str:
+        """Fold the character *code* (see :func:`_fold_non_ascii`) and remember it."""
+        low = chr(code).lower()[0]
         if low in _SPACE_CHARS:
-            out += b" "
+            folded = " "
         elif low.isascii():
-            out += low.encode("ascii")
+            folded = low
         elif low.isspace():
-            out += b"\x85"
+            folded = _OTHER_SPACE
         else:
-            out += b"\x80"
-    return bytes(out), exc.end
+            folded = _OTHER
+        if len(self) < _FOLD_TABLE_SIZE:  # bounded: any text may bring new characters
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE_SIZE = 65536
+_FOLD_TABLE = _FoldTable()
 
 
 codecs.register_error(_FOLD_ERRORS, _fold_non_ascii)
@@ -380,6 +393,7 @@ class _Category:
     cameo: str
     weight: float
     unless: tuple[int, ...]
+    group: str  # the scoring group: the CAMEO code or the group holding it
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,8 +553,13 @@ class EscalationTagger:
             if unknown:
                 raise DataError(path, None, f"{entry['category']}: unknown context {unknown}")
             unless = tuple(context_names.index(name) for name in entry.get("unless", []))
+            cameo = str(entry["cameo"])
             category = _Category(
-                str(entry["category"]), str(entry["cameo"]), float(entry["weight"]), unless
+                str(entry["category"]),
+                cameo,
+                float(entry["weight"]),
+                unless,
+                self._group.get(cameo, cameo),
             )
             ref = len(self._categories)
             self._categories.append(category)
@@ -634,24 +653,29 @@ class EscalationTagger:
     ) -> Escalation:
         """Return the article's escalation: signals (title first, by position), score, level."""
         signals: list[Signal] = []
-        fields: tuple[tuple[FieldName, str], ...] = (("title", title), ("body", body))
-        actors: dict[str, list[tuple[int, int, str]]] = {}  # per field, built at its first signal
-        for field, text in fields:
-            if text:
-                self._tag_field(field, text, countries, entities, signals, actors)
-        score = self.score(signals)
+        # The signals' weights by scoring group, gathered while tagging (see score()).
+        by_group: dict[str, list[float]] = {}
+        if title:
+            self._tag_field("title", title, countries, entities, signals, by_group)
+        if body:
+            self._tag_field("body", body, countries, entities, signals, by_group)
+        score = self._score(by_group, len(signals))
         return {"score": score, "level": level_for(score, thresholds), "signals": signals}
 
     def score(self, signals: Sequence[Signal]) -> float:
         """Return the 0..100 score of *signals* (see the module docstring)."""
         by_group: dict[str, list[float]] = {}
-        decays = self._decays  # decay**k, grown on demand (a new tuple: thread-safe)
-        if len(decays) < len(signals):
-            decays = self._decays = tuple(self._decay**k for k in range(2 * len(signals)))
         for signal in signals:
             if signal["weight"] > 0:
                 code = signal["cameo"]
                 by_group.setdefault(self._group.get(code, code), []).append(signal["weight"])
+        return self._score(by_group, len(signals))
+
+    def _score(self, by_group: dict[str, list[float]], n_signals: int) -> float:
+        """Return the score of the positive signal weights *by_group* (lists are sorted here)."""
+        decays = self._decays  # decay**k, grown on demand (a new tuple: thread-safe)
+        if len(decays) < n_signals:
+            decays = self._decays = tuple(self._decay**k for k in range(2 * n_signals))
         total = 0.0
         for weights in by_group.values():
             weights.sort(reverse=True)
@@ -665,7 +689,7 @@ class EscalationTagger:
         countries: list[Country],
         entities: list[Entity],
         out: list[Signal],
-        actors: dict[str, list[tuple[int, int, str]]],
+        by_group: dict[str, list[float]],
     ) -> None:
         hits: Iterable[tuple[int, tuple[_Pattern, ...]]]
         folded: bytes | None = None
@@ -681,7 +705,10 @@ class EscalationTagger:
         else:
             padded = " " + _normalise(text) + " "
             hits = self._automaton.iter(padded)
-        phrases: list[tuple[int, int, _Pattern]] = []
+        # (start, -end, not a suppressor, hit number, pattern): sorted as they are, the
+        # phrases come leftmost-longest, suppressors first among equal spans, else in
+        # hit order; the hit number keeps the comparison off the pattern.
+        phrases: list[tuple[int, int, bool, int, _Pattern]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _matches() inlined (this runs for every article).
         for end_idx, patterns in hits:
@@ -695,28 +722,40 @@ class EscalationTagger:
                     if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                         continue
                 if p.kind == _KIND_PHRASE:
-                    phrases.append((end_idx - p.key_len + 1, space - 1, p))
+                    phrases.append(
+                        (end_idx - p.key_len + 1, 1 - space, p.ref >= 0, len(phrases), p)
+                    )
                 else:
                     contexts.append((end_idx - p.key_len + 1, p.ref))
         if not phrases:
             return
         # Every sentence end is a b"." here: found by bytes.find/rfind (see _sentence_span).
         stops = raw.translate(_STOPS) if folded is not None else _stops(text)
+        field_actors: list[tuple[int, int, str]] | None = None  # built at the first signal
         sentence_actors: list[tuple[int, int, str]] = []
         s0, s1 = 0, 0
+        sentence = ""
         cues = _NO_CUES
         categories = self._categories
         weights = self._weights
         not_asserted = self._not_asserted
-        for start, end, pattern in _resolve(phrases):
+        # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
+        phrases.sort()
+        last_end = -1
+        for start, neg_end, is_phrase, _, pattern in phrases:
+            if start < last_end:
+                continue
+            last_end = end = -neg_end
+            if not is_phrase:
+                continue
             category = categories[pattern.ref]
             if start >= s1:  # a new sentence (phrases come in order, sentences too)
                 s0, s1 = _sentence_span(text, start, s1, stops)
+                sentence = text[s0:s1]  # one string for the sentence's signals
                 # Cues and actors are looked up once per sentence, shared by its signals.
                 cues = self._sentence_cues(folded, padded, text, s0, s1)
-                field_actors = actors.get(field)
                 if field_actors is None:
-                    field_actors = actors[field] = _actor_spans(countries, entities, field)
+                    field_actors = _actor_spans(countries, entities, field)
                 lo = bisect_left(field_actors, (s0, -1, ""))
                 sentence_actors = field_actors[lo : bisect_left(field_actors, (s1, -1, ""), lo)]
             if category.unless and any(
@@ -724,6 +763,9 @@ class EscalationTagger:
             ):
                 continue
             modality = self._modality(text, padded, start, end, s0, cues)
+            weight = weights[pattern.weight, modality]
+            if weight > 0:
+                by_group.setdefault(category.group, []).append(weight)
             out.append(
                 {
                     "category": category.name,
@@ -732,10 +774,10 @@ class EscalationTagger:
                     "field": field,
                     "start": start,
                     "end": end,
-                    "sentence": text[s0:s1],
+                    "sentence": sentence,
                     "negated": modality in not_asserted,
                     "modality": modality,
-                    "weight": weights[pattern.weight, modality],
+                    "weight": weight,
                     "actors": _actors(text, start, end, sentence_actors),
                 }
             )
@@ -869,18 +911,6 @@ def _adjacent(group: _CueGroup) -> bool:
     return not group.after and group.window == 0 and not group.gerund
 
 
-def _resolve(phrases: list[tuple[int, int, _Pattern]]) -> Iterator[tuple[int, int, _Pattern]]:
-    """Yield the leftmost-longest non-overlapping phrase hits, suppressors left out."""
-    phrases.sort(key=lambda h: (h[0], -h[1], h[2].ref >= 0))
-    last_end = -1
-    for start, end, pattern in phrases:
-        if start < last_end:
-            continue
-        last_end = end
-        if pattern.ref >= 0:
-            yield start, end, pattern
-
-
 # --------------------------------------------------------------------------- sentences
 
 # A word (letters and dots) this long before a full stop is no abbreviation.
@@ -893,8 +923,9 @@ _ASCII_WORD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
 _STOPS = bytes(46 if chr(i) in ".!?\n" else 32 for i in range(256))
 # A run of stops and closing quotes/brackets, from its first stop.
 _RUN = re.compile(r"""[.!?]+["'”’)\]]*""")
-# The first character after spaces and tabs (a lower-case one means no sentence end).
-_NEXT_CHAR = re.compile(r"[ \t]*(.)", re.DOTALL)
+# The same run followed by white space (``\s`` is ``str.isspace``), capturing the
+# first character after spaces and tabs (a lower-case one: no sentence end).
+_END_RUN = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)(?=[ \t]*(.))""", re.DOTALL)
 
 
 def _stops(text: str) -> bytes:
@@ -902,26 +933,19 @@ def _stops(text: str) -> bytes:
     return text.encode("ascii", _FOLD_ERRORS).translate(_STOPS)
 
 
-def _full_stop_ends(text: str, p: int, q: int) -> bool:
-    """Return True if the ``.`` run at *p* (ending at *q*, before white space) ends a sentence.
-
-    It does not before a lower-case word, nor after an abbreviation or an
-    initial (see :func:`pipeline.tagging.text.split_sentences`).
-    """
-    m = _NEXT_CHAR.match(text, q)
-    if m is not None and m.group(1).islower():
-        return False
+def _abbreviation_before(text: str, p: int) -> bool:
+    """Return True if the full stop at *p* closes an abbreviation or an initial."""
     window = text[max(0, p - _LONGEST_ABBREVIATION) : p]
     if window.isascii():
-        # The word before the stop with one C-level rstrip instead of a character walk.
+        # The word before the stop by one C-level rstrip instead of a character walk.
         word = window[len(window.rstrip(_ASCII_WORD)) :]
-        if len(word) >= _LONGEST_ABBREVIATION:
-            return True
-        return not (word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper()))
+        return len(word) < _LONGEST_ABBREVIATION and (
+            word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper())
+        )
     # A word longer than any abbreviation right before the stop is none.
-    return (
+    return not (
         p >= _LONGEST_ABBREVIATION and window.replace(".", "").isalpha()
-    ) or not ends_with_abbreviation(text, p)
+    ) and ends_with_abbreviation(text, p)
 
 
 def _is_boundary(text: str, p: int) -> int:
@@ -931,12 +955,12 @@ def _is_boundary(text: str, p: int) -> int:
     followed by whitespace, except after an abbreviation or an initial or
     before a lower-case word.
     """
-    q = _RUN.match(text, p).end()  # type: ignore[union-attr]  # text[p] is a stop
-    if q >= len(text) or not text[q].isspace():
+    m = _END_RUN.match(text, p)
+    if m is None or (
+        text[p] == "." and (m.group(1).islower() or _abbreviation_before(text, p))
+    ):
         return -1
-    if text[p] == "." and not _full_stop_ends(text, p, q):
-        return -1
-    return q
+    return m.end()
 
 
 def _sentence_span(
@@ -1018,8 +1042,14 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
 
     *spans* are the country and entity mentions of the signal's sentence.
     """
-    if len(spans) < 2:  # no ordering to do
-        return [spans[0][2]] if spans else []
+    if not spans:
+        return []
+    first = spans[0][2]
+    for span in spans:
+        if span[2] != first:
+            break
+    else:  # one country (the common case): no ordering to do
+        return [first]
     before: list[tuple[int, str]] = []
     after: list[tuple[int, str]] = []
     for a_start, a_end, code in spans:
