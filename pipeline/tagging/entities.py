@@ -787,9 +787,13 @@ class EntityTagger:
             title_cues = cue_lists["title"]
             for country in countries:
                 code = country["code"]
-                for ev in country["evidence"]:  # a plain loop: no generator per country
-                    if ev["field"] == "title":
-                        title_cues.append((ev["end"], ev["start"], code))
+                for ev in country["evidence"]:
+                    if ev["field"] != "title":
+                        # The country tagger lists a country's title evidence before its body
+                        # evidence (tests/unit/test_entities_caches.py holds it to that), so
+                        # the long body lists are not walked.
+                        break
+                    title_cues.append((ev["end"], ev["start"], code))
         mentions: list[_Mention] = []
         deferred: list[tuple[FieldName, str, int, int]] = []
         acronyms: dict[str, str] = {}
@@ -1072,14 +1076,18 @@ class EntityTagger:
         # Headlines: read only against what the article and the tables know.
         if deferred:
             kept.extend(self._read_loud(deferred, kept, texts))
-        # The entities (kind, canonical), which _group reuses.
+        # The entities (kind, canonical), which _group reuses. Body mentions come in reading
+        # order; a title or headline mention (kept after them) marks its group for sorting.
         groups: dict[tuple[int, str], list[_Mention]] = {}
+        unsorted: set[tuple[int, str]] = set()
         for m in kept:
             key = (m.kind, m.canonical)
             group = groups.get(key)
             if group is None:
                 groups[key] = [m]
             else:
+                if m.order < group[-1].order:
+                    unsorted.add(key)
                 group.append(m)
         # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
         # Per entity, mentions in order until a country (and, for a person, a role) is found.
@@ -1109,7 +1117,7 @@ class EntityTagger:
                 if role is not None and need_role:
                     m.role = role
                     need_role = False
-        return _group(groups)
+        return _group(groups, unsorted)
 
     def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
         """Type a lone capitalised token nothing else explains (or drop it).
@@ -1483,16 +1491,20 @@ def _role_before(text: str, start: int, t: _Tables) -> str | None:
     return " ".join(words[k:])
 
 
-def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
+def _group(
+    groups: dict[tuple[int, str], list[_Mention]], unsorted: set[tuple[int, str]]
+) -> list[Entity]:
     """Turn mentions grouped by (type, canonical) into entities, most mentioned first.
 
-    Mentions are read in order (title first, then by offset); entities with as
-    many mentions come in the order of their first one. (Mention spans never
+    Mentions are read in order (title first, then by offset): the groups in
+    *unsorted* are sorted, the others are in that order already. Entities with
+    as many mentions come in the order of their first one. (Mention spans never
     coincide across entities, so the first mention's order decides alone.)
     """
     # (rank, entity); rank = order - count * 2**42: most mentions first, then first mention.
     entities: list[tuple[int, Entity]] = []
-    for (kind, canonical), ms in groups.items():
+    for key, ms in groups.items():
+        kind, canonical = key
         type_name = _TYPE_NAMES.get(kind)
         if type_name is None:
             continue
@@ -1512,7 +1524,8 @@ def _group(groups: dict[tuple[int, str], list[_Mention]]) -> list[Entity]:
                 )
             )
             continue
-        ms.sort(key=_ORDER)
+        if key in unsorted:
+            ms.sort(key=_ORDER)
         best = ms[0]
         role: str | None = None
         seen: set[tuple[str, int, int]] = set()

@@ -125,3 +125,22 @@ def test_shouting_matches_the_plain_rule(words: list[str]) -> None:
     text = " ".join(words)
     runs = [(m.start(), m.end(), m.group()) for m in entities_module._RUN.finditer(text)]
     assert entities_module._shouting(text, runs) == _shouting_reference(text, runs)
+
+
+def test_country_evidence_lists_title_first() -> None:
+    """The entity tagger stops reading a country's evidence at its first body entry.
+
+    That holds while the country tagger lists title evidence before body evidence;
+    this test fails if that ever changes.
+    """
+    from pipeline.bench.corpus import generate
+
+    articles = [(a["title"], a["body"]) for a in generate(40, 3000)]
+    articles.append(("Seoul Warns Russia over North Korea's Role", BODIES[0] + " Seoul. Russia."))
+    seen_title = 0
+    for title, body in articles:
+        for country in CountryTagger.default().tag(title, body, min_salience=0.0):
+            fields = [ev["field"] for ev in country["evidence"]]
+            assert fields == sorted(fields, key=lambda f: f != "title"), fields
+            seen_title += fields.count("title")
+    assert seen_title > 0
