@@ -47,7 +47,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import cache
-from itertools import compress
+from itertools import accumulate, compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
@@ -300,6 +300,27 @@ class _RunCache(dict[str, _Entry]):
             self.loud.clear()
 
 
+_Known = tuple[int, str, "str | None"]
+
+
+class _KnownCache(dict[str, _Known]):
+    """Surface -> (kind, canonical, country); a miss asks the tables (subscripting is C-level)."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[str], _Known]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, surface: str) -> _Known:
+        """Classify a surface not seen yet, store it (bounded) and return it."""
+        result = self._make(surface)
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[surface] = result
+        return result
+
+
 _MATCH_TEXT: Final = re.Match.group
 _MATCH_START: Final = re.Match.start
 # A headline span to try: (end token, case-folded text, a miss ends the search, the
@@ -394,7 +415,7 @@ class EntityTagger:
         self._lookup: Lookup = lookup
         self._t = _tables()
         self.data_version: str = self._t.version
-        self._known_cache: dict[str, tuple[int, str, str | None]] = {}
+        self._known_cache = _KnownCache(self._classify_surface)
         # The entity tables in one dict, in order of precedence (first entry wins).
         self._static: dict[str, tuple[int, str, str | None]] = {}
         for surface, (canonical, code) in self._t.orgs.items():
@@ -426,19 +447,16 @@ class EntityTagger:
     # -- tables ---------------------------------------------------------------------------
 
     def _known(self, surface: str) -> tuple[int, str, str | None]:
-        """Classify one surface: (kind, canonical, country); kind -1 when unknown."""
-        hit = self._known_cache.get(surface)
-        if hit is not None:
-            return hit
+        """Classify one surface: (kind, canonical, country); kind -1 when unknown (cached)."""
+        return self._known_cache[surface]
+
+    def _classify_surface(self, surface: str) -> tuple[int, str, str | None]:
+        """Classify a surface from the tables (the cache's miss path; see :meth:`_known`)."""
         hit = self._static.get(surface)
         if hit is not None:
             return hit
         found = self._lookup(surface)
-        result = (-1, "", None) if found is None else _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
-        if len(self._known_cache) >= _CACHE_LIMIT:
-            self._known_cache.clear()
-        self._known_cache[surface] = result
-        return result
+        return (-1, "", None) if found is None else _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
 
     def _is_common(self, token: str) -> bool:
         """Return True if *token* is a common English word written with a capital."""
@@ -517,7 +535,7 @@ class EntityTagger:
     def _keeps_dot(self, tok: str) -> bool:
         """Return True if the full stop of *tok* belongs to it ("Gen.", "U.S.", "J.")."""
         stem = tok[:-1]
-        return len(stem) == 1 or stem in _ABBREVS or "." in stem or self._known(tok)[0] >= 0
+        return len(stem) == 1 or stem in _ABBREVS or "." in stem or self._known_cache[tok][0] >= 0
 
     def _analyse_uncached(self, run: str, initial: bool) -> _Reading:
         """Read a run and make its segments ready to become mentions."""
@@ -539,21 +557,24 @@ class EntityTagger:
         toks = run.split(" ")
         n = len(toks)
         starts: list[int] = []
+        ends: list[int] = []
         pos = 0
-        for tok in toks:
+        for tok in toks:  # one pass for both offset lists
             starts.append(pos)
-            pos += len(tok) + 1
-        ends = [s + len(tok) for s, tok in zip(starts, toks, strict=True)]
+            pos += len(tok)
+            ends.append(pos)
+            pos += 1
         # Possessives end a chunk ("Russia's Foreign Ministry").
         breaks: set[int] = set()
-        for k, tok in enumerate(toks):
-            if tok.endswith(_POSSESSIVE) and k < n - 1:
-                toks[k] = tok[:-2]
-                ends[k] -= 2
-                breaks.add(k)
+        if "'s " in run or "’s " in run:  # most runs have none: skip the loop
+            for k, tok in enumerate(toks):
+                if tok.endswith(_POSSESSIVE) and k < n - 1:
+                    toks[k] = tok[:-2]
+                    ends[k] -= 2
+                    breaks.add(k)
         segs: list[_Seg] = []
 
-        whole = self._known(run) if n > 1 else (-1, "", None)
+        whole = self._known_cache[run] if n > 1 else (-1, "", None)
         if whole[0] in (_ORG, _LOC, _PERSON):
             segs.append((0, len(run), whole[0], whole[1], whole[2], _C_TABLE, None))
             return tuple(segs), whole[2]
@@ -672,7 +693,7 @@ class EntityTagger:
 
     def _read_word(self, word: str, initial: bool) -> _RawReading:
         """Read a one-word run (the common case) without the general machinery."""
-        kind, canonical, code = self._known(word)
+        kind, canonical, code = self._known_cache[word]
         if kind in (_ORG, _LOC, _PERSON):
             return ((0, len(word), kind, canonical, code, _C_TABLE, None),), code
         if kind >= 0:
@@ -696,11 +717,14 @@ class EntityTagger:
     ) -> tuple[int, str, str | None, int]:
         """Return the longest known span starting at token *i*: (kind, canonical, code, j)."""
         j = min(n, i + self._t.max_span)
+        start = starts[i]
+        known = self._known_cache
         while j > i:
             if breaks and j - 1 > i and any(i <= b < j - 1 for b in breaks):
                 j -= 1
                 continue
-            kind, canonical, code = self._known(run[starts[i] : ends[j - 1]])
+            surface = run[start : ends[j - 1]]
+            kind, canonical, code = known[surface]
             if kind >= 0:
                 return kind, canonical, code, j
             j -= 1
@@ -735,7 +759,7 @@ class EntityTagger:
         tok = toks[k]
         if tok in self._t.org_words or tok in self._t.loc_suffixes:
             return False
-        kind = self._known(tok)[0]
+        kind = self._known_cache[tok][0]
         if kind == _LOC:
             # "Kurdish Peshmerga", "Friday Mosul" split; "George Washington" does not.
             return toks[k - 1] not in self._t.first_names
@@ -926,7 +950,7 @@ class EntityTagger:
                         field, base + rs, end, surface, kind, canonical, country, strength, role
                     )
                     append(m)
-                    if text.startswith(("(", " ("), end) and kind != _LOC:
+                    if kind != _LOC and text.startswith(("(", " ("), end):
                         self._acronym(text, end, m, acronyms)
 
     def _scan_loud(
@@ -977,7 +1001,7 @@ class EntityTagger:
                 end = s + re_
                 m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
                 out.append(m)
-                if end == e and kind != _LOC and text.startswith(("(", " ("), e):
+                if kind != _LOC and end == e and text.startswith(("(", " ("), e):
                     self._acronym(text, end, m, acronyms)
 
     @staticmethod
@@ -1109,7 +1133,13 @@ class EntityTagger:
                     break
                 text = texts[m.field]
                 code, strength, role = _attribute(
-                    text, m, cue_lists[m.field], t, org_ends, self._known, self._cores
+                    text,
+                    m,
+                    cue_lists[m.field],
+                    t,
+                    org_ends,
+                    self._known_cache.__getitem__,
+                    self._cores,
                 )
                 if code is not None and strength > m.cstrength:
                     m.country, m.cstrength = code, strength
@@ -1135,7 +1165,7 @@ class EntityTagger:
         tok = m.surface
         if tok.isupper():
             cased = _title_case_word(tok) if " " not in tok else _title_case(tok)
-            kind, _canonical, code = self._known(cased)
+            kind, _canonical, code = self._known_cache[cased]
             if kind == _LOC:
                 m.country, m.cstrength = code, _C_TABLE
                 return _LOC, True
@@ -1176,7 +1206,7 @@ class EntityTagger:
             if m.kind == _PERSON and " " in m.canonical:
                 known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
         plans = self._loud_plans
-        table = self._known
+        table = self._known_cache.__getitem__
         out: list[_Mention] = []
         for field, run, s, _e in deferred:
             text = texts[field]
@@ -1241,15 +1271,22 @@ class EntityTagger:
         common = self._t.common
         plan: list[tuple[_LoudSpan, ...]] = []
         for i in range(n):
+            top = min(n, i + 4)
+            # Each span's texts are prefixes of the longest one's (tokens hold no space):
+            # two joins per token instead of two per span.
+            low_words = lows[i:top]
+            low_all = " ".join(low_words)
+            cased_all = " ".join(cased[i:top])
+            low_ends = list(accumulate(len(w) + 1 for w in low_words))
+            cased_ends = list(accumulate(len(w) + 1 for w in cased[i:top]))
             spans: list[_LoudSpan] = []
-            for j in range(min(n, i + 4), i, -1):
-                stop = j == i + 1 and lows[i] in common
+            for j in range(top, i, -1):
                 spans.append(
                     (
                         j,
-                        " ".join(lows[i:j]),
-                        stop,
-                        " ".join(cased[i:j]),
+                        low_all[: low_ends[j - i - 1] - 1],
+                        j == i + 1 and lows[i] in common,
+                        cased_all[: cased_ends[j - i - 1] - 1],
                         offs[i],
                         offs[j - 1] + len(bare[j - 1]),
                     )
@@ -1528,17 +1565,25 @@ def _group(
             ms.sort(key=_ORDER)
         best = ms[0]
         role: str | None = None
-        seen: set[tuple[str, int, int]] = set()
+        # Drop a span met twice. Equal spans have equal orders, so they sit side by side:
+        # the set of spans is only built once an order repeats (never, for this tagger).
+        seen: set[tuple[str, int, int]] | None = None
+        prev_order = -1
         mention_list: list[Mention] = []
         for m in ms:
             if m.cstrength > best.cstrength:
                 best = m
             if role is None and m.role:
                 role = m.role
-            key3 = (m.field, m.start, m.end)
-            if key3 not in seen:
+            if m.order == prev_order or seen is not None:
+                if seen is None:
+                    seen = {(x["field"], x["start"], x["end"]) for x in mention_list}
+                key3 = (m.field, m.start, m.end)
+                if key3 in seen:
+                    continue
                 seen.add(key3)
-                mention_list.append({"field": m.field, "start": m.start, "end": m.end})
+            prev_order = m.order
+            mention_list.append({"field": m.field, "start": m.start, "end": m.end})
         entities.append(
             (
                 ms[0].order - len(mention_list) * _COUNT_UNIT,

@@ -144,3 +144,21 @@ def test_country_evidence_lists_title_first() -> None:
             assert fields == sorted(fields, key=lambda f: f != "title"), fields
             seen_title += fields.count("title")
     assert seen_title > 0
+
+
+def test_a_span_given_twice_is_one_mention() -> None:
+    """Another recogniser's duplicate spans (same field, start, end) make one mention each."""
+    body = "Alice Walker met Bob Stone. Alice Walker left, and Walker spoke."
+    spans = [
+        ("body", 0, 12, "PERSON"),
+        ("body", 0, 12, "PERSON"),
+        ("body", 17, 26, "PERSON"),
+        ("body", 28, 40, "PERSON"),
+        ("body", 51, 57, "PERSON"),
+        ("body", 28, 40, "PERSON"),
+    ]
+    entities = fresh().assemble("", body, spans, [])  # type: ignore[arg-type]
+    alice = next(e for e in entities if e["canonical"] == "Alice Walker")
+    starts = [m["start"] for m in alice["mentions"]]
+    assert starts == [0, 28, 51]
+    assert entities[0] is alice
