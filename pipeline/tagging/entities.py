@@ -119,6 +119,11 @@ _QUOTES_OPEN: Final = "\"'“‘«(["
 # (spaces, opening quotes, sentence and clause ends, closing quotes); any other one means
 # "not sentence-initial" at once, which lets the hot loops skip the call.
 _NOT_PLAIN: Final = frozenset(" \t" + _QUOTES_OPEN + ".!?\n:;-–—•*" + "\"'”’)]")
+# _sentence_initial's answer for a token after "<char><space>": True after a sentence end,
+# None (look further) after another _NOT_PLAIN character, False (the default) otherwise.
+_AFTER_SPACE: Final[dict[str, bool | None]] = {
+    ch: (True if ch in ".!?\n" else None) for ch in _NOT_PLAIN
+}
 _CONNECTOR_WORDS: Final = frozenset(
     _words("of for the and & de du des da do dos das di del della la le")
     + _words("van von der den ter bin ibn al el")
@@ -928,18 +933,22 @@ class EntityTagger:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline, matches)
             return
         append = out.append
-        not_plain = _NOT_PLAIN
+        after_space = _AFTER_SPACE.get
         starts = map(_MATCH_START, matches)
         for s, entry in compress(zip(starts, entries, strict=True), entries):
             for ps, pe, info in entry:
                 base = s + ps
-                if (
-                    info.depends
-                    # Inline fast "no": a space after a plain character (see _NOT_PLAIN).
-                    and not (base > 1 and text[base - 1] == " " and text[base - 2] not in not_plain)
-                    and _sentence_initial(text, base)
-                ):
-                    segs, tail = info.initial or self._initial(info)
+                if info.depends:
+                    # _sentence_initial, decided inline from the character before the space
+                    # in the usual cases (". Officials", "said Officials").
+                    opens = (
+                        after_space(text[base - 2], False)
+                        if base > 1 and text[base - 1] == " "
+                        else None
+                    )
+                    if opens is None:
+                        opens = _sentence_initial(text, base)
+                    segs, tail = (info.initial or self._initial(info)) if opens else info.plain
                 else:
                     segs, tail = info.plain
                 if tail is not None:

@@ -71,6 +71,9 @@ def test_sentence_start_shortcut(prefix: str, capital: str) -> None:
     not_plain = entities_module._NOT_PLAIN
     if base > 1 and text[base - 1] == " " and text[base - 2] not in not_plain:
         assert not initial
+    if base > 1 and text[base - 1] == " ":
+        decided = entities_module._AFTER_SPACE.get(text[base - 2], False)
+        assert decided is None or decided == initial
 
 
 def _sentence_initial_reference(text: str, start: int) -> bool:
