@@ -930,7 +930,7 @@ class EntityTagger:
                 raise _Loud
             entries = list(map(cache.__getitem__, runs))
         except _Loud:
-            self._scan_loud(field, text, out, deferred, acronyms, cues, headline, matches)
+            self._scan_loud(field, text, out, deferred, acronyms, cues, headline, matches, runs)
             return
         append = out.append
         after_space = _AFTER_SPACE.get
@@ -972,19 +972,24 @@ class EntityTagger:
         cues: list[tuple[int, int, str]],
         headline: bool,
         matches: list[re.Match[str]] | None = None,
+        texts: list[str] | None = None,
     ) -> None:
         """Scan a field that may hold capitals-only text: such runs are read last.
 
-        *matches* are the field's regex runs when the caller has them already.
+        *matches* and *texts* are the field's regex runs and their texts when the caller
+        has them already (the texts' hashes are then computed already too).
         """
+        if matches is None or texts is None:
+            matches = list(_RUN.finditer(text))
+            texts = list(map(_MATCH_TEXT, matches))
         runs: list[tuple[int, int, str]] = []
-        for match in _RUN.finditer(text) if matches is None else matches:
-            run = match.group()
-            s = match.start()
+        for match, run in zip(matches, texts, strict=True):
             if "." in run or "'" in run or "’" in run or run[-1] == "-":
+                s = match.start()
                 runs.extend((s + ps, s + pe, run[ps:pe]) for ps, pe in self._pieces(run))
             else:
-                runs.append((s, match.end(), run))
+                s, e = match.span()
+                runs.append((s, e, run))
         loud = [True] * len(runs) if headline else _shouting(text, runs)
         info_get = self._info_cache.get
         not_plain = _NOT_PLAIN
@@ -1441,6 +1446,15 @@ def _attribute(
     if k < 0:
         return None, 0, role
     end, _start, code = cues[k]
+    if m.start - end > _ADJACENT_SPAN:
+        # Too far to be adjacent: no slice of the gap (it can run to thousands of characters).
+        if (
+            m.kind == _PERSON
+            and m.start - end <= 200
+            and not _SENTENCE_END_IN.search(text, end, m.start)
+        ):
+            return code, _C_SENTENCE, role
+        return None, 0, role
     gap = text[end : m.start]
     if _adjacent_gap(gap):
         if role is not None:
@@ -1479,9 +1493,12 @@ def _cue_context(
     return org_ends
 
 
+_ADJACENT_SPAN: Final = 50  # the longest gap _adjacent_gap can accept
+
+
 def _adjacent_gap(gap: str) -> bool:
     """Return True if *gap* holds at most four lower-case descriptive words (and a comma)."""
-    if len(gap) > 50:
+    if len(gap) > _ADJACENT_SPAN:
         return False
     hit = _gap_cache.get(gap)
     if hit is not None:
@@ -1517,10 +1534,14 @@ def _org_core(surface: str, known: Callable[[str], tuple[int, str, str | None]])
 
 def _role_before(text: str, start: int, t: _Tables) -> str | None:
     """Return the lower-case role phrase right before a name ("foreign ministry official")."""
-    window = text[max(0, start - 60) : start].rstrip(" ,")
-    last = window[window.rfind(" ") + 1 :]
+    low = max(0, start - 60)
+    end = start
+    while end > low and text[end - 1] in " ,":
+        end -= 1
+    last = text[max(low, text.rfind(" ", low, end) + 1) : end]
     if last not in t.roles and last not in t.title_ends:
-        return None  # the common case, decided on the last word without splitting
+        return None  # the common case: the last word decides, without the window's copy
+    window = text[low:end]
     words = window.rsplit(" ", 4)  # the last four are whole words; no more are read
     if words[-1] not in t.roles:
         if words[-1] not in t.title_ends:

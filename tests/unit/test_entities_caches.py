@@ -165,3 +165,53 @@ def test_a_span_given_twice_is_one_mention() -> None:
     starts = [m["start"] for m in alice["mentions"]]
     assert starts == [0, 28, 51]
     assert entities[0] is alice
+
+
+def _role_before_reference(text: str, start: int) -> str | None:
+    """The role rule read plainly: the 60 characters before the name, split in words."""
+    t = entities_module._tables()
+    window = text[max(0, start - 60) : start].rstrip(" ,")
+    words = window.rsplit(" ", 4)
+    if words[-1] not in t.roles:
+        if words[-1] not in t.title_ends:
+            return None
+        for size in (3, 2, 1):
+            title = " ".join(words[-size:])
+            if len(words) >= size and title in t.titles:
+                return title
+        return None
+    k = len(words) - 1
+    while k > 0 and words[k - 1] in t.role_modifiers and len(words) - k < 4:
+        k -= 1
+    return " ".join(words[k:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "foreign",
+                "ministry",
+                "official",
+                "spokesperson",
+                "President",
+                "Foreign Minister",
+                "said",
+                "the",
+                ",",
+                "",
+                "deputy",
+                "x" * 30,
+            ]
+        ),
+        max_size=8,
+    ),
+    st.sampled_from([" ", ", ", "  ", ""]),
+)
+def test_role_before_matches_the_plain_rule(words: list[str], tail: str) -> None:
+    """_role_before (which reads the last word first) agrees with the plain window rule."""
+    text = " ".join(words) + tail
+    assert entities_module._role_before(text, len(text), entities_module._tables()) == (
+        _role_before_reference(text, len(text))
+    )
