@@ -100,6 +100,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import operator
 import re
 import threading
 from collections.abc import Iterable
@@ -165,7 +166,8 @@ VIAS: Final[tuple[str, ...]] = (
 _VIA_INDEX: Final[dict[str, int]] = {via: 3 + i for i, via in enumerate(VIAS)}
 _ZONE_AT: Final[int] = 3 + len(VIAS)
 _NCOUNTS: Final[int] = len(VIAS) + 3
-_ZEROS: Final[tuple[float, ...]] = (0.0,) * (_NCOUNTS + 1)
+# Count-feature sum, then the counts (ints: adding 1 to a small int allocates nothing).
+_ZEROS: Final[tuple[float, ...]] = (0.0,) + (0,) * _NCOUNTS
 
 #: The salience model's inputs for one country of one article, in order.
 FEATURES: Final[tuple[str, ...]] = (
@@ -254,9 +256,10 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# After a sentence stop: closing quotes, space, then a capital or digit; paragraph breaks.
-_AFTER_STOP = re.compile(r"[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]")
-_CLOSERS: Final = frozenset(" \n\t\"')]”’")
+# A sentence stop: a run of ".!?" followed by a space, tab, line break, closing quote or
+# bracket (not "1.5" nor "U.S.-based"), then closing quotes, white space and a capital
+# or digit. Paragraph breaks.
+_STOP = re.compile(r"([.!?]+)(?=[ \n\t\"')\]”’])[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]")
 _PARAGRAPH_BREAKS: Final = ("\n\n", "\n  ", "\n\t", "\n \n")
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
@@ -303,36 +306,35 @@ class _Entry(NamedTuple):
     flags: int
 
 
-# One mention found in a field: (field, start, end, via).
-_Found = tuple[FieldName, int, int, str]
-
-
-def _evidence(found: list[_Found], title: str, body: str) -> list[Evidence]:
-    """Return the evidence records of the mentions *found*."""
-    return [
-        {
-            "field": field,
-            "start": start,
-            "end": end,
-            "text": (title if field == "title" else body)[start:end],
-            "via": via,
-        }
-        for field, start, end, via in found
-    ]
-
-
 # What the matcher knows of one key: (readings by priority, case mode, case-exact forms).
 _Value = tuple[tuple[_Entry, ...], int, frozenset[str]]
 # What to do with a match, decided once per surface (see :func:`_plan`): (readings that
-# passed the case check, the first one's code ("" if it blocks), via and flags, whether
-# it needs the general path, whether it may be a ticker ("<ROK>")).
-_Plan = tuple[tuple[_Entry, ...], str, str, int, bool, bool]
+# passed the case check; the first one's code ("" if it blocks), via and flags; whether
+# it needs the general path; what else to look at (_S_* bits); the index of its via
+# count; its weight by zone; the words that make it part of a company name, if any).
+_Plan = tuple[
+    tuple[_Entry, ...],
+    str,
+    str,
+    int,
+    bool,
+    int,
+    int,
+    tuple[float, float, float],
+    frozenset[str] | None,
+]
+# What else a match needs: a look at the character before it (all capitals: "<ROK>" is
+# a ticker, Rockwell, not South Korea); nothing more (no reading passed the case check,
+# or a fold collision); noting the word after it (a given name or honorific: "Mr", "Anthony").
+_S_TICKER: Final = 1
+_S_REJECT: Final = 2
+_S_GIVEN: Final = 4
 # A match in one field: (start, end, plan).
 _Hit = tuple[int, int, _Plan]
 # Flags of a first reading that the fast path in :meth:`CountryTagger._mentions` cannot handle.
 _F_SLOW: Final = _F_RARE & ~_F_SURNAME
 # A surface whose readings all fail the case check (or a fold collision: another key).
-_REJECT: Final[_Plan] = ((), "", "", 0, True, False)
+_REJECT: Final[_Plan] = ((), "", "", 0, True, _S_REJECT, 0, (0.0, 0.0, 0.0), None)
 # Surfaces kept in a tagger's plan cache at most (case variants of the keys; a bound
 # against adversarial input).
 _PLAN_CACHE_MAX: Final = 50_000
@@ -341,10 +343,17 @@ _PLAN_CACHE_MAX: Final = 50_000
 def _plan(kept: tuple[_Entry, ...], ticker: bool) -> _Plan:
     """Return the plan of a match whose readings *kept* passed the case check."""
     if not kept:  # a synthetic key (gazetteer_scale > 1): blocks like a phrase
-        return (kept, "", "", 0, True, False)
-    first = kept[0]
-    slow = first.code is None or bool(first.flags & _F_SLOW)
-    return (kept, first.code or "", first.via, first.flags, slow, ticker)
+        return ((), "", "", 0, True, 0, 0, (0.0, 0.0, 0.0), None)
+    code, via, _case, _forms, flags = kept[0]
+    special = _S_TICKER if ticker else 0
+    if code is None:  # a longer phrase that names no country
+        return (kept, "", via, flags, True, special, 0, (0.0, 0.0, 0.0), None)
+    company = (
+        _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS if flags & _F_NAMEWORD else None
+    )
+    slow = bool(flags & _F_SLOW)
+    weight = _MENTION_WEIGHTS[via]
+    return (kept, code, via, flags, slow, special, _VIA_INDEX[via], weight, company)
 
 
 # The matcher runs on bytes, one byte a character, so that its offsets are the text's:
@@ -489,13 +498,14 @@ class _Builder:
                     )
 
     def compile(
-        self, *, scale: int
+        self, *, scale: int, words: Iterable[str] = ()
     ) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[_Plan | None], dict[str, _Value]]:
         """Build the matcher, the plan of each pattern, and what is known of each key.
 
         Each pattern is the folded key (:func:`_haystack`) with a space on both
         sides. A pattern's plan is None when the matched surface decides it: a
-        case rule, or non-ASCII characters (the fold may merge keys).
+        case rule, non-ASCII characters (the fold may merge keys), or one of the
+        *words* the matcher also finds (given names and honorifics).
         """
         patterns: dict[bytes, int] = {}
         plans: list[_Plan | None] = []
@@ -517,6 +527,16 @@ class _Builder:
                 continue
             patterns[pattern] = len(plans)
             plans.append(plan)
+        for word in words:
+            key = _normalise(word)
+            if not key or key != key.strip():
+                raise ValueError(f"{word!r} is not a word")
+            pattern = _haystack(key)
+            if pattern in patterns:
+                plans[patterns[pattern]] = None
+            else:
+                patterns[pattern] = len(plans)
+                plans.append(None)
         # Synthetic entries for the size benchmark: as many again, never in real text.
         for i in range((scale - 1) * len(self.by_key)):
             patterns[f" qzx{_base26(i)}xzq ".encode("ascii")] = len(plans)
@@ -555,16 +575,23 @@ class CountryTagger:
 
     def __init__(self, builder: _Builder, *, scale: int, meta: dict[str, Any]) -> None:
         """Compile *builder*'s gazetteer (use :meth:`default` or :meth:`build`)."""
-        self._matcher, self._plans, self._values = builder.compile(scale=scale)
+        self._given: frozenset[str] = meta["given"]
+        # Given names and honorifics as written (capitalised): the matcher finds them too,
+        # so "is the word before a mention one of them" is a set look-up.
+        self._given_words = frozenset(w for w in self._given if w[:1].isupper())
+        self._matcher, self._plans, self._values = builder.compile(
+            scale=scale, words=self._given_words
+        )
         # Plans of surfaces decided by their case, in mixed-case and in all-capital fields.
         self._plan_cache: tuple[dict[str, _Plan], dict[str, _Plan]] = ({}, {})
         self._names: dict[str, tuple[str, str]] = meta["names"]
-        self._given: frozenset[str] = meta["given"]
         self._followers: frozenset[str] = meta["followers"]
         self._us_followers: frozenset[str] = meta["us_followers"]
         self._us_preceders: tuple[str, ...] = meta["us_preceders"]
         self._ric: dict[str, str] = meta["ric"]
         self._weights: tuple[float, ...] = meta["weights"]
+        # Weights of the count features (by via, then by zone), in the order of the statistics.
+        self._count_weights: tuple[float, ...] = self._weights[8 : 8 + _NCOUNTS]
         folded: dict[str, list[_Entry]] = {}
         self._lookup_exact: dict[str, tuple[str, str] | None] = {}
         for surface, entries in builder.surfaces.items():
@@ -691,30 +718,28 @@ class CountryTagger:
                     "mentions": len(evidence[code]),
                     "salience": round(salience, 4),
                     "focus": not out,
-                    "evidence": _evidence(evidence[code], title, body),
+                    "evidence": evidence[code],
                 }
             )
         return out
 
     def _collect(
         self, title: str, body: str
-    ) -> tuple[dict[str, list[float]], dict[str, list[_Found]]]:
+    ) -> tuple[dict[str, list[float]], dict[str, list[Evidence]]]:
         """Return per country [score, first position, count-feature sum, counts by via and
-        zone] and its mentions.
-
-        Mentions are (field, start, end, via); :func:`_evidence` turns them into
-        :class:`Evidence` for the countries that make it into the output.
+        zone] and its mentions as :class:`Evidence` (built as found: most mentions are of
+        countries that make it into the output).
         """
         stats: dict[str, list[float]] = {}
-        evidence: dict[str, list[_Found]] = {}
+        evidence: dict[str, list[Evidence]] = {}
         if title:
             self._field(title, "title", len(title), stats, evidence)
         if body:
             self._field(body, "body", _lead_end(body), stats, evidence)
-        w = self._weights
+        w = self._count_weights
         for st in stats.values():
-            # The model's count features: weight * log1p(count), zero counts left out.
-            st[2] = sum([w[5 + i] * math.log1p(c) for i, c in enumerate(st[3:], 3) if c])
+            # The model's count features: weight * log1p(count) (zero counts add 0.0).
+            st[2] = sum(map(operator.mul, w, map(math.log1p, st[3:])))
         return stats, evidence
 
     def _features(
@@ -725,8 +750,7 @@ class CountryTagger:
         :meth:`tag` computes the same model without building these lists; this
         form is for fitting the model (``fit_salience.py``) and for tests.
         """
-        stats, found = self._collect(title, body)
-        evidence = {code: _evidence(f, title, body) for code, f in found.items()}
+        stats, evidence = self._collect(title, body)
         if not stats:
             return {}, evidence
         ranked = sorted(stats, key=lambda c: -stats[c][0])
@@ -751,12 +775,17 @@ class CountryTagger:
 
     # -- matching ---------------------------------------------------------------------
 
-    def _hits(self, text: str) -> list[_Hit]:
-        """Run the automaton once over *text*; keep case-fitting readings, longest first."""
+    def _hits(self, text: str) -> tuple[list[_Hit], set[int]]:
+        """Run the automaton once over *text*; keep case-fitting readings, longest first.
+
+        Also return where a word starts that follows a given name or an honorific
+        (what :meth:`_after_given_name` tells of one offset).
+        """
         upper = text.isupper()
         cache = self._plan_cache[upper]
         plans = self._plans
         hits: list[_Hit] = []
+        after_given: set[int] = set()
         last_start = last_end = -1
         for index, start, end in self._matcher.find_matches_as_indexes(
             _haystack(text), overlapping=True
@@ -774,8 +803,23 @@ class CountryTagger:
                     if len(cache) >= _PLAN_CACHE_MAX:
                         cache.clear()
                     cache[surface] = plan
-                if plan is _REJECT or (plan[5] and text[start - 1 : start] == "<"):
-                    continue  # a ticker: "<ROK>" is Rockwell, not South Korea
+                special = plan[5]
+                if special:
+                    if special & _S_GIVEN:
+                        # As _after_given_name: the word, then full stops, then one space.
+                        k = end
+                        while text[k : k + 1] == ".":
+                            k += 1
+                        if (
+                            text[k : k + 1] == " "
+                            and k - start < 20
+                            and (start == 0 or text[start - 1] == " ")
+                        ):
+                            after_given.add(k + 1)
+                    if special & _S_REJECT:
+                        continue
+                    if special & _S_TICKER and text[start - 1 : start] == "<":
+                        continue  # a ticker: "<ROK>" is Rockwell, not South Korea
             # Matches arrive by end offset: a match that contains earlier ones replaces
             # them; one that starts inside an earlier match loses (leftmost-longest).
             if start <= last_start:
@@ -790,10 +834,10 @@ class CountryTagger:
             hits.append((start, end, plan))
             last_start = start
             last_end = end
-        return hits
+        return hits, after_given
 
-    def _surface_plan(self, surface: str, upper: bool) -> _Plan:
-        """Return the plan of a match of *surface* (in an all-capital field if *upper*)."""
+    def _readings_plan(self, surface: str, upper: bool) -> _Plan:
+        """Return the plan of *surface*'s readings (in an all-capital field if *upper*)."""
         value = self._values.get(_normalise(surface))
         if value is None:
             return _REJECT  # a fold collision: the surface is no key
@@ -820,20 +864,27 @@ class CountryTagger:
             kept = tuple([e for e in entries if e.case == _ANY or surface in e.forms])
         return _plan(kept, ticker) if kept else _REJECT
 
+    def _surface_plan(self, surface: str, upper: bool) -> _Plan:
+        """Return the plan of a match of *surface* (in an all-capital field if *upper*)."""
+        plan = self._readings_plan(surface, upper)
+        if surface in self._given_words:
+            plan = (*plan[:5], plan[5] | _S_GIVEN, *plan[6:])
+        return plan
+
     def _field(
         self,
         text: str,
         field: FieldName,
         zone_end: int,
         stats: dict[str, list[float]],
-        evidence: dict[str, list[_Found]],
+        evidence: dict[str, list[Evidence]],
     ) -> None:
         """Find the country mentions in one field; add them to *stats* and *evidence*.
 
         Zones: the title and a body's dateline count as the title (0), the body up to
         *zone_end* as its lead (1), the rest as body (2).
         """
-        hits = self._hits(text)
+        hits, after_given = self._hits(text)
         lead = 0 if field == "title" else 1
         dateline_end = -1
         if lead and text[:1].isupper() and (dateline := self._dateline(text)):
@@ -841,30 +892,24 @@ class CountryTagger:
             start, dateline_end, code, via = dateline
             self._record(stats, evidence, text, field, start, dateline_end, code, via, 0)
         titleish: bool | None = None
-        given = self._given
         size = len(text)
-        via_i = _VIA_INDEX
-        weight = _MENTION_WEIGHTS
+        lead_at = _ZONE_AT + lead  # where the counts of the two zones are
+        body_at = _ZONE_AT + 2
         for i, (start, end, plan) in enumerate(hits):
             if start < dateline_end:
                 continue
-            entries, code, via, flags, slow, _ = plan
+            entries, code, via, flags, slow, _, count_at, weight, company = plan
             if not slow:
                 # The common case: one reading that names a country, at most the
-                # surname rule (_after_given_name, inlined: it runs for most mentions).
-                if flags & _F_SURNAME and start and text[start - 1] == " ":
-                    low = start - 20 if start > 20 else 0
-                    first = text.rfind(" ", low, start - 1) + 1 or low
-                    if text[first].isupper() and text[first : start - 1].rstrip(".") in given:
-                        continue
+                # surname rule ("Anthony Washington").
+                if flags & _F_SURNAME and start in after_given:
+                    continue
                 after = text[end : end + 1]
                 if after == " " or after == "-":
                     if (
-                        flags & (_F_PLACE | _F_NAMEWORD)
+                        company is not None
                         and text[end + 1 : end + 2].isupper()
-                        and _starts_company(
-                            text, end, _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS
-                        )
+                        and _starts_company(text, end, company)
                     ):
                         continue
                 elif after == ",":
@@ -873,15 +918,21 @@ class CountryTagger:
                 elif after == "." and flags & _F_DOT:
                     end += 1
                 # _record, inlined (once per mention).
-                zone = lead if start < zone_end else 2
                 st = stats.get(code)
                 if st is None:
                     st = stats[code] = [0.0, start / size if lead else 0.0, *_ZEROS]
                     evidence[code] = []
-                st[0] += weight[via][zone]
-                st[via_i[via]] += 1.0
-                st[_ZONE_AT + zone] += 1.0
-                evidence[code].append((field, start, end, via))
+                if start < zone_end:
+                    st[0] += weight[lead]
+                    st[lead_at] += 1
+                else:
+                    st[0] += weight[2]
+                    st[body_at] += 1
+                st[count_at] += 1
+                found = text[start:end]
+                evidence[code].append(
+                    {"field": field, "start": start, "end": end, "text": found, "via": via}
+                )
                 continue
             us_state = False  # the US state reading won over the country
             for reading, via, _case, _forms, flags in entries:
@@ -903,7 +954,7 @@ class CountryTagger:
                     ):
                         us_state = True
                         continue
-                    if flags & _F_SURNAME and start and self._after_given_name(text, start):
+                    if flags & _F_SURNAME and start in after_given:
                         break
                     if flags & _F_PERSON and not us_state:
                         if titleish is None:
@@ -943,7 +994,7 @@ class CountryTagger:
     @staticmethod
     def _record(
         stats: dict[str, list[float]],
-        evidence: dict[str, list[_Found]],
+        evidence: dict[str, list[Evidence]],
         text: str,
         field: FieldName,
         start: int,
@@ -958,9 +1009,11 @@ class CountryTagger:
             st = stats[code] = [0.0, 0.0 if field == "title" else start / len(text), *_ZEROS]
             evidence[code] = []
         st[0] += _MENTION_WEIGHTS[via][zone]
-        st[_VIA_INDEX[via]] += 1.0
-        st[_ZONE_AT + zone] += 1.0
-        evidence[code].append((field, start, end, via))
+        st[_VIA_INDEX[via]] += 1
+        st[_ZONE_AT + zone] += 1
+        evidence[code].append(
+            {"field": field, "start": start, "end": end, "text": text[start:end], "via": via}
+        )
 
     def _dateline(self, body: str) -> tuple[int, int, str, str] | None:
         """Return the place of a wire dateline that opens *body* as a mention, if any.
@@ -1039,27 +1092,13 @@ def _lead_end(body: str) -> int:
 
 def _sentence_end(body: str) -> int:
     """Return the offset where the body's first sentence ends (paragraphs aside)."""
-    limit = len(body)
     pos = 0
-    while True:
-        stop = limit
-        for ch in ".!?":
-            k = body.find(ch, pos, stop)
-            if k != -1:
-                stop = k
-        if stop >= limit:
-            return limit
-        after = stop + 1
-        while after < limit and body[after] in ".!?":
-            after += 1
-        if body[after : after + 1] not in _CLOSERS:  # "1.5", "U.S.-based"
-            pos = after
-            continue
-        if _AFTER_STOP.match(body, after) and not (
-            body[stop] == "." and _abbreviation_before(body, stop)
-        ):
+    while m := _STOP.search(body, pos):
+        stop, after = m.span(1)
+        if body[stop] != "." or not _abbreviation_before(body, stop):
             return after
         pos = after
+    return len(body)
 
 
 def _abbreviation_before(body: str, dot: int) -> bool:
@@ -1080,7 +1119,8 @@ def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
 
 def _us_context(hits: list[_Hit]) -> bool:
     """Return True if the field names a US state or city (so "Georgia" is the state)."""
-    for _, _, (_, code, via, flags, _, _) in hits:
+    for _, _, plan in hits:
+        _, code, via, flags = plan[:4]
         if code == "US" and via in ("subdivision", "city") and not flags & _F_US_STATE:
             return True
     return False
