@@ -756,6 +756,7 @@ class EscalationTagger:
         categories = self._categories
         weights = self._weights
         not_asserted = self._not_asserted
+        adjacent_end = self._adjacent_end if self._adjacent_words else frozenset()
         # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
         phrases.sort()
         last_end = -1
@@ -779,7 +780,10 @@ class EscalationTagger:
                 s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
             ):
                 continue
-            modality = self._modality(text, padded, start, end, s0, cues)
+            if cues.cues or padded[start - 1] in adjacent_end:
+                modality = self._modality(text, padded, start, end, s0, cues)
+            else:  # no cue can govern the phrase (the common case: no call)
+                modality = "asserted"
             weight = weights[pattern.weight, modality]
             if weight > 0:
                 by_group.setdefault(category.group, []).append(weight)
@@ -934,6 +938,10 @@ def _adjacent(group: _CueGroup) -> bool:
 # A word (letters and dots) this long before a full stop is no abbreviation.
 _LONGEST_ABBREVIATION = max(map(len, ABBREVIATIONS)) + 1
 _ASCII_WORD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz."
+# The last two characters of every abbreviation (empty, so unused, if one is shorter).
+_ABBREVIATION_ENDS = (
+    frozenset(a[-2:] for a in ABBREVIATIONS) if min(map(len, ABBREVIATIONS)) > 1 else frozenset()
+)
 
 # Maps the folded field's bytes to b"." where the text has one of ".!?\n", else b" ":
 # the next or previous possible sentence end is then one bytes.find/rfind (memchr)
@@ -953,6 +961,13 @@ def _stops(text: str) -> bytes:
 
 def _abbreviation_before(text: str, p: int) -> bool:
     """Return True if the full stop at *p* closes an abbreviation or an initial."""
+    # Most words end in two letters that end no abbreviation and are no initial.
+    if (
+        _ABBREVIATION_ENDS
+        and text[max(0, p - 2) : p].lower() not in _ABBREVIATION_ENDS
+        and not text[p - 1 : p].isupper()
+    ):
+        return False
     window = text[max(0, p - _LONGEST_ABBREVIATION) : p]
     if window.isascii():
         # The word before the stop by one C-level rstrip instead of a character walk.
