@@ -1,0 +1,114 @@
+"""The escalation tagger's fast paths agree with the plain rules they stand in for."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.tagging.escalation import (
+    _NO_PREFILTER,
+    _OTHER,
+    _OTHER_SPACE,
+    _SPACE_CHARS,
+    EscalationTagger,
+    _actors,
+    _fold,
+    _sentence_span,
+    _stops,
+)
+from pipeline.tagging.text import ABBREVIATIONS, Sentences
+
+from .test_escalation import countries_in
+
+TAGGER = EscalationTagger.default()
+
+# Every abbreviation in three cases, glued to a letter or not, around stops,
+# quotes, line breaks and non-ASCII letters (İ lower-cases to two characters,
+# the Kelvin sign to "k", ſ to itself).
+ABBREVIATION_PIECES = sorted(
+    {form for a in ABBREVIATIONS for form in (a, a.upper(), a.capitalize(), "x" + a)}
+)
+SENTENCE_PIECES = [*ABBREVIATION_PIECES, ".", ".", ".", " ", " ", "  ", "\t", "\n", "!", "?"]
+SENTENCE_PIECES += ['"', "”", "’", ")", "J", "war", "War", "é", "İ", "\u212a", "ſt", "5", "\u2028"]
+
+sentence_text = st.lists(st.sampled_from(SENTENCE_PIECES), max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(sentence_text)
+def test_sentence_span_from_each_previous_end_matches_the_splitter(text: str) -> None:
+    """Chained as the tagger chains it (from the last sentence end), it cuts as split_sentences."""
+    sentences = Sentences(text)
+    stops = _stops(text)
+    s1 = 0
+    for offset, ch in enumerate(text):
+        if ch.isalnum() and offset >= s1:
+            span = _sentence_span(text, offset, s1, stops)
+            assert span == sentences.span_at(offset)
+            s1 = span[1]
+
+
+@given(st.text(max_size=80))
+def test_stops_mark_exactly_the_sentence_stops(text: str) -> None:
+    """One byte per character, b"." exactly where the text has . ! ? or a line break."""
+    stops = _stops(text)
+    assert len(stops) == len(text)
+    assert [i for i, b in enumerate(stops) if b == 46] == [
+        i for i, ch in enumerate(text) if ch in ".!?\n"
+    ]
+
+
+def _fold_char(ch: str) -> str:
+    """The folding rule for one non-ASCII character, written out."""
+    low = ch.lower()[0]
+    if low in _SPACE_CHARS:
+        return " "
+    if low.isascii():
+        return low
+    return _OTHER_SPACE if low.isspace() else _OTHER
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=128), max_size=40))
+def test_cached_fold_table_follows_the_rule(text: str) -> None:
+    """The fold of non-ASCII characters (through the on-demand table) is the per-character rule."""
+    expected = "".join(_fold_char(ch) for ch in text).translate(
+        {i: " " for i in range(128) if not chr(i).isalnum()}
+    )
+    assert _fold(text) == expected
+    assert _fold(text) == expected  # again, from the filled table
+
+
+@given(st.text(max_size=80))
+def test_no_prefilter_keys_never_occur_in_folded_text(text: str) -> None:
+    """The DFA's extra keys (bytes below 0x20) cannot match any folded field."""
+    folded = _fold(text).encode("latin-1")
+    assert not any(key in folded for key in _NO_PREFILTER)
+
+
+PIECES = ["Russia", "Ukraine", "North Korea", "attacked", "the attack", "troops massed", "if"]
+PIECES += ["not", "shelling", "sanctions", "U.S.", "Mr.", "said", ",", ".", "\n", "  ", "İ"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map(" ".join))
+def test_score_while_tagging_equals_score_of_the_signals(body: str) -> None:
+    """tag() gathers the score while tagging: it equals score() of the signals it returns."""
+    escalation = TAGGER.tag("Russia attacked", body, countries_in("Russia attacked", body), [])
+    assert escalation["score"] == TAGGER.score(escalation["signals"])
+
+
+def test_adjacent_cue_after_double_space_and_without() -> None:
+    """The one-character pre-test keeps adjacent cues: "the  attack" and "their attacks"."""
+    for body in ("Officials described the  attack on the city.", "They continued their attacks."):
+        signal = TAGGER.tag("", body, [], [])["signals"][0]
+        expected = "presupposed" if "the  attack" in body else "asserted"
+        assert signal["modality"] == expected
+
+
+def test_actors_one_country_and_several() -> None:
+    """One country needs no ordering; several: agent before, target after, then the rest."""
+    text = "Russia attacked Ukraine and Russia"
+    one = [(0, 6, "RU"), (28, 34, "RU")]
+    assert _actors(text, 7, 15, one) == ["RU"]
+    several = [(0, 6, "RU"), (16, 23, "UA"), (28, 34, "RU")]
+    assert _actors(text, 7, 15, several) == ["RU", "UA"]
