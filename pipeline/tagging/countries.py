@@ -256,11 +256,12 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# A sentence stop: a run of ".!?" followed by a space, tab, line break, closing quote or
-# bracket (not "1.5" nor "U.S.-based"), then closing quotes, white space and a capital
-# or digit. Paragraph breaks.
-_STOP = re.compile(r"([.!?]+)(?=[ \n\t\"')\]”’])[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]")
-_PARAGRAPH_BREAKS: Final = ("\n\n", "\n  ", "\n\t", "\n \n")
+# Where a lead may end: a paragraph break (blank or indented line), or a sentence stop: a
+# run of ".!?" (group 1) followed by a space, tab, line break, closing quote or bracket
+# (not "1.5" nor "U.S.-based"), then closing quotes, white space and a capital or digit.
+_LEAD_STOP = re.compile(
+    r"\n(?:\n|\t| [ \n])|([.!?]+)(?=[ \n\t\"')\]”’])[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]"
+)
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
     "adm sgt"
@@ -1078,23 +1079,13 @@ def _lead_end(body: str) -> int:
     The lead ends at a paragraph break (blank line or indented line) or at a
     ".", "!" or "?" followed by a space and a capital or digit, unless the
     full stop closes an initial, an acronym ("U.S.") or an abbreviation
-    ("Gen."). Only ``str.find`` scans the text, so this costs little.
+    ("Gen."). One regular expression finds either, so this costs little.
     """
-    end = _sentence_end(body)
-    # A break only matters before the sentence's end: search up to there, not the
-    # whole body (breaks are at most 3 characters long).
-    for brk in _PARAGRAPH_BREAKS:
-        k = body.find(brk, 0, end + 3)
-        if k != -1 and k < end:
-            end = k
-    return end
-
-
-def _sentence_end(body: str) -> int:
-    """Return the offset where the body's first sentence ends (paragraphs aside)."""
     pos = 0
-    while m := _STOP.search(body, pos):
+    while m := _LEAD_STOP.search(body, pos):
         stop, after = m.span(1)
+        if stop < 0:
+            return m.start()  # a paragraph break
         if body[stop] != "." or not _abbreviation_before(body, stop):
             return after
         pos = after
