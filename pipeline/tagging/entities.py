@@ -263,7 +263,9 @@ class _RunInfo:
 
 
 # A regex run's pieces that say something: (start, end, info).
-_Entry = tuple[tuple[int, int, _RunInfo], ...]
+# (start, end, info, and the plain reading's segments and tail, unpacked for the hot loop).
+_Piece = tuple[int, int, _RunInfo, tuple[_Ready, ...], "str | None"]
+_Entry = tuple[_Piece, ...]
 _EMPTY: Final[_Reading] = ((), None)
 
 
@@ -891,16 +893,16 @@ class EntityTagger:
         return self._merge(title, body, mentions, [], acronyms, cue_lists)
 
     def _entry(self, run: str) -> _Entry:
-        """Read a regex run for the run cache: (start, end, info) per piece that says something."""
+        """Read a regex run for the run cache: one _Piece per piece that says something."""
         if "." in run or "'" in run or "’" in run or run[-1] == "-":
             pieces = self._pieces(run)
         else:
             pieces = ((0, len(run)),)
-        out: list[tuple[int, int, _RunInfo]] = []
+        out: list[_Piece] = []
         for ps, pe in pieces:
             info = self._analyse(run[ps:pe])
             if info.plain != _EMPTY:
-                out.append((ps, pe, info))
+                out.append((ps, pe, info, *info.plain))
         return tuple(out)
 
     def _scan(
@@ -936,7 +938,7 @@ class EntityTagger:
         after_space = _AFTER_SPACE.get
         starts = map(_MATCH_START, matches)
         for s, entry in compress(zip(starts, entries, strict=True), entries):
-            for ps, pe, info in entry:
+            for ps, pe, info, segs, tail in entry:
                 base = s + ps
                 if info.depends:
                     # _sentence_initial, decided inline from the character before the space
@@ -948,9 +950,8 @@ class EntityTagger:
                     )
                     if opens is None:
                         opens = _sentence_initial(text, base)
-                    segs, tail = (info.initial or self._initial(info)) if opens else info.plain
-                else:
-                    segs, tail = info.plain
+                    if opens:
+                        segs, tail = info.initial or self._initial(info)
                 if tail is not None:
                     cues.append((s + pe, base, tail))
                 for rs, re_, kind, surface, canonical, country, strength, role in segs:
