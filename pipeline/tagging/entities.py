@@ -47,7 +47,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import cache
-from itertools import accumulate, compress
+from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
@@ -1274,39 +1274,56 @@ class EntityTagger:
         """
         toks = run.split(" ")
         n = len(toks)
-        offs: list[int] = []
-        bare: list[str] = []  # without a possessive
-        pos = 0
+        offs: list[int] = []  # token starts in the run
+        ends: list[int] = []  # token ends in the run, without a possessive
+        lows: list[str] = []
+        cased: list[str] = []
+        low_starts: list[int] = []  # token starts and ends in the joined lower-case words
+        low_ends: list[int] = []
+        cased_starts: list[int] = []  # ... and in the joined title-cased words
+        cased_ends: list[int] = []
+        pos = low_pos = cased_pos = 0
         for tok in toks:
+            bare = tok[:-2] if tok.endswith(_POSSESSIVE) else tok
             offs.append(pos)
+            ends.append(pos + len(bare))
             pos += len(tok) + 1
-            bare.append(tok[:-2] if tok.endswith(_POSSESSIVE) else tok)
-        lows = [tok.lower() for tok in bare]
-        cased = [_title_case_word(tok) if tok.isupper() else tok for tok in bare]
+            low = bare.lower()
+            lows.append(low)
+            low_starts.append(low_pos)
+            low_pos += len(low)
+            low_ends.append(low_pos)
+            low_pos += 1
+            if bare.isupper():  # "LONDON" -> "London" (see _title_case_word)
+                title = bare[:1] + bare[1:].lower()
+                bare = title if len(title) == len(bare) else bare
+            cased.append(bare)
+            cased_starts.append(cased_pos)
+            cased_pos += len(bare)
+            cased_ends.append(cased_pos)
+            cased_pos += 1
+        # Every span's texts are slices of the two joined strings (tokens hold no space).
+        low_run = " ".join(lows)
+        cased_run = " ".join(cased)
         common = self._t.common
         plan: list[tuple[_LoudSpan, ...]] = []
         for i in range(n):
-            top = min(n, i + 4)
-            # Each span's texts are prefixes of the longest one's (tokens hold no space):
-            # two joins per token instead of two per span.
-            low_words = lows[i:top]
-            low_all = " ".join(low_words)
-            cased_all = " ".join(cased[i:top])
-            low_ends = list(accumulate(len(w) + 1 for w in low_words))
-            cased_ends = list(accumulate(len(w) + 1 for w in cased[i:top]))
-            spans: list[_LoudSpan] = []
-            for j in range(top, i, -1):
-                spans.append(
-                    (
-                        j,
-                        low_all[: low_ends[j - i - 1] - 1],
-                        j == i + 1 and lows[i] in common,
-                        cased_all[: cased_ends[j - i - 1] - 1],
-                        offs[i],
-                        offs[j - 1] + len(bare[j - 1]),
-                    )
+            low_start, cased_start = low_starts[i], cased_starts[i]
+            plan.append(
+                tuple(
+                    [
+                        (
+                            j,
+                            low_run[low_start : low_ends[j - 1]],
+                            j == i + 1 and lows[i] in common,
+                            cased_run[cased_start : cased_ends[j - 1]],
+                            offs[i],
+                            ends[j - 1],
+                        )
+                        for j in range(min(n, i + 4), i, -1)
+                    ]
                 )
-            plan.append(tuple(spans))
+            )
         result = tuple(plan)
         if len(self._loud_plans) >= _CACHE_LIMIT:
             self._loud_plans.clear()
