@@ -4,12 +4,19 @@ The tagger compiles every surface form that names a country into ONE
 Aho-Corasick automaton (ahocorasick-rs, a contiguous NFA: about half the
 scan time of pyahocorasick on 3 KB articles), built once per process, and
 runs it over each field (title, body) once, reporting overlapping matches.
-Before matching, a field is lower-cased and every separator (space,
-punctuation, line break) becomes a space, keeping its length; every key is
-padded with a space on both sides, so a key only matches whole words and
+Before matching, a field is folded to bytes, one byte a character: ASCII is
+lower-cased and every separator (space, punctuation, line break) becomes a
+space; a non-ASCII character becomes a space, the ASCII letter it lower-cases
+to, or one byte from its lower-case form (several characters may share a
+byte, so a key with non-ASCII letters is confirmed on the surface). Every key
+is padded with a space on both sides, so a key only matches whole words and
 offsets in the field stay valid. Cost per article is linear in its length
 and flat in the size of the gazetteer; Python-level work happens only on
-the (few) hits.
+the (few) hits. What depends on a surface alone (the case check, its
+readings, the checks they need) is decided once per distinct surface and
+kept in a per-tagger dict; the common mention (one country reading, no rare
+flag) takes one short path. Given names and honorifics are keys too, so the
+surname rule below is a set look-up.
 
 How a country can be named (``Evidence.via``):
 
@@ -90,9 +97,10 @@ stories) are dropped, the focus included: an article that names a country
 only in passing may yield an empty list.
 
 Beyond the gazetteer, one regular expression (anchored on a literal ".")
-finds Reuters Instrument Code suffixes in tickers; the lead sentence is found
-with ``str.find``. ``data_version`` combines the data files' versions and the
-leaders' ``as_of`` date.
+finds Reuters Instrument Code suffixes in tickers; another finds the lead's
+end (a paragraph break or a sentence stop), searching only that far.
+``data_version`` combines the data files' versions and the leaders'
+``as_of`` date.
 """
 
 from __future__ import annotations
@@ -349,9 +357,7 @@ def _plan(kept: tuple[_Entry, ...], ticker: bool) -> _Plan:
     special = _S_TICKER if ticker else 0
     if code is None:  # a longer phrase that names no country
         return (kept, "", via, flags, True, special, 0, (0.0, 0.0, 0.0), None)
-    company = (
-        _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS if flags & _F_NAMEWORD else None
-    )
+    company = _COMPANY_WORDS if flags & _F_PLACE else _FUND_WORDS if flags & _F_NAMEWORD else None
     slow = bool(flags & _F_SLOW)
     weight = _MENTION_WEIGHTS[via]
     return (kept, code, via, flags, slow, special, _VIA_INDEX[via], weight, company)
@@ -823,15 +829,15 @@ class CountryTagger:
                         continue  # a ticker: "<ROK>" is Rockwell, not South Korea
             # Matches arrive by end offset: a match that contains earlier ones replaces
             # them; one that starts inside an earlier match loses (leftmost-longest).
-            if start <= last_start:
+            if start < last_end:  # overlaps the last hit (rare): one test when it does not
+                if start > last_start:
+                    continue
                 k = len(hits) - 1
                 while k >= 0 and hits[k][0] >= start:
                     k -= 1
                 if k >= 0 and hits[k][1] > start:
                     continue
                 del hits[k + 1 :]
-            elif start < last_end:
-                continue
             hits.append((start, end, plan))
             last_start = start
             last_end = end
@@ -1049,7 +1055,13 @@ class CountryTagger:
         return bool(m and m.group().rstrip(".") in self._us_followers)
 
     def _after_given_name(self, text: str, start: int) -> bool:
-        """Return True if a given name or an honorific ends right before *start*."""
+        """Return True if a given name or an honorific ends right before *start*.
+
+        The definition of the surname rule; :meth:`_hits` gets the same offsets from the
+        matcher (the tests hold the two to agree). Unlike it, a word cut by the 20-character
+        window counts here: that happens only after a 19-character run of one name and
+        full stops.
+        """
         if text[start - 1 : start] != " ":
             return False
         low = max(0, start - 20)
