@@ -34,8 +34,11 @@ output); demonyms are not entities either.
 Speed: every per-run result is cached (the reading of a run with each
 segment's surface, canonical and country strength ready, headline plans,
 name parts and initials per canonical, gap tests), so an article costs one
-regex pass plus a few dictionary look-ups per mention; the process-wide
-instance freezes the loaded tables out of the cyclic garbage collector.
+regex pass plus a few dictionary look-ups per mention; the look-ups of a
+field's runs are C-level passes (``map`` over caches whose ``__missing__``
+does the reading) and the Python loop sees only runs that say something;
+the process-wide instance freezes the loaded tables out of the cyclic
+garbage collector.
 """
 
 from __future__ import annotations
@@ -262,8 +265,8 @@ class _RunInfo:
         self.run = run
 
 
-# A regex run's pieces that say something: (start, end, info).
-# (start, end, info, and the plain reading's segments and tail, unpacked for the hot loop).
+# A regex run's pieces that say something: (start, end, info, and the plain reading's
+# segments and tail, unpacked for the hot loop).
 _Piece = tuple[int, int, _RunInfo, tuple[_Ready, ...], "str | None"]
 _Entry = tuple[_Piece, ...]
 _EMPTY: Final[_Reading] = ((), None)
