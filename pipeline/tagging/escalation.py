@@ -14,8 +14,11 @@ each lower-cased, punctuation-normalised field; all Python-level work is per
 hit. The keys being ASCII, a field is normalised by one ``bytes.translate``
 over its ASCII encoding, other characters folded to one byte each (see
 :func:`_fold`), so offsets are kept; sentences, cues and actors are looked up
-only around the phrases found. Modality cues and clause-break words live in
-a second automaton that is run only over the sentences that hold a signal.
+only around the phrases found, once per sentence and shared by its signals:
+sentence ends by ``bytes.find`` over a map of the field's stops, modality
+cues and clause-break words by a second automaton run only over the bytes of
+the sentences that hold a signal, actors by bisecting the field's mentions
+(sorted once per field).
 
 Matching is by phrase, not bag of words: "military" alone is nothing,
 "troops massed on the border" is force posture, and "warned against arming
