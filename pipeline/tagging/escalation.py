@@ -78,7 +78,7 @@ import operator
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -711,28 +711,30 @@ class EscalationTagger:
         out: list[Signal],
         by_group: dict[str, list[float]],
     ) -> None:
-        hits: Iterable[tuple[int, tuple[_Pattern, ...]]]
+        # (key index, start, end) of every key found, and the patterns of each index.
+        hits: list[tuple[int, int, int]]
+        values: Sequence[tuple[_Pattern, ...]]
         folded: bytes | None = None
         if self._matcher is not None:
             raw = text.encode("ascii", _FOLD_ERRORS)
             folded = b" " + raw.translate(_NORMALISE_ASCII) + b" "
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
             values = self._values
-            hits = [
-                (end - 1, values[i])
-                for i, _, end in self._matcher.find_matches_as_indexes(folded, overlapping=True)
-            ]
+            hits = self._matcher.find_matches_as_indexes(folded, overlapping=True)
         else:
             padded = " " + _normalise(text) + " "
-            hits = self._automaton.iter(padded)
+            found = list(self._automaton.iter(padded))
+            values = [patterns for _, patterns in found]
+            hits = [(i, 0, end_idx + 1) for i, (end_idx, _) in enumerate(found)]
         # (start, -end, not a suppressor, hit number, pattern): sorted as they are, the
         # phrases come leftmost-longest, suppressors first among equal spans, else in
         # hit order; the hit number keeps the comparison off the pattern.
         phrases: list[tuple[int, int, bool, int, _Pattern]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _matches() inlined (this runs for every article).
-        for end_idx, patterns in hits:
-            for p in patterns:
+        for i, _, end in hits:
+            end_idx = end - 1
+            for p in values[i]:
                 space = padded.find(" ", end_idx) if p.prefix else end_idx
                 if p.tail is not None:
                     m = p.tail.match(padded, space)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from pipeline.tagging.escalation import (
     _OTHER,
     _OTHER_SPACE,
     _SPACE_CHARS,
+    DATA_PATH,
     EscalationTagger,
     _actors,
     _fold,
@@ -112,3 +115,17 @@ def test_actors_one_country_and_several() -> None:
     assert _actors(text, 7, 15, one) == ["RU"]
     several = [(0, 6, "RU"), (16, 23, "UA"), (28, 34, "RU")]
     assert _actors(text, 7, 15, several) == ["RU", "UA"]
+
+
+def test_non_ascii_lexicon_takes_the_pyahocorasick_path() -> None:
+    """A lexicon with a non-ASCII key is scanned by pyahocorasick, with the same rules."""
+    lexicon = json.loads(DATA_PATH.read_text(encoding="utf-8"))
+    lexicon["categories"][0]["phrases"].append("bombardé")
+    lexicon["modality_cues"][0]["cues"].append("pas")
+    tagger = EscalationTagger(lexicon)
+    assert tagger._matcher is None
+    signals = tagger.tag("", "Russia bombardé Kyiv. They did pas bombardé Lviv.", [], [])["signals"]
+    assert [(s["term"], s["modality"]) for s in signals] == [
+        ("bombardé", "asserted"),
+        ("bombardé", "negated"),
+    ]
