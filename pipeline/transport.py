@@ -11,17 +11,38 @@ p50 400 ms -> 21 ms and p99 770 ms -> 27 ms. This transport is the stock one
 with that single value taken from the consumer URL's query,
 ``brinkwatch-kafka://host:port?fetch_max_wait_ms=50``
 (see :func:`consumer_url` and ``BRINKWATCH_CONSUMER_FETCH_MAX_WAIT_MS``).
+
+It also corrects the high watermarks that table recovery reads. Tansu
+answers ListOffsets(latest) with the base offset of a partition's last record
+batch plus one, not the offset after its last record: after a batch of ten
+records at offsets 0-9 it says 1, not 10. Faust's recovery reads a changelog
+up to that offset, so the records of the last batch after its first were
+never restored (a restarted worker lost its latest spike state). A fetch
+response carries the right high watermark on Tansu and Kafka alike, so
+:meth:`ConsumerThread._highwaters` fetches once from just before each
+reported end and takes the larger of the two.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as driver
+from faust.types import TP
 from yarl import URL
 
-__all__ = ["SCHEME", "Consumer", "ConsumerThread", "Transport", "consumer_url", "fetch_wait_ms"]
+__all__ = [
+    "SCHEME",
+    "Consumer",
+    "ConsumerThread",
+    "Transport",
+    "consumer_url",
+    "fetch_wait_ms",
+    "fetched_highwaters",
+]
 
 #: The URL scheme of this transport (registered with Faust on import).
 SCHEME = "brinkwatch-kafka"
@@ -53,6 +74,56 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
             # Read by AIOKafkaConsumer.start() when it builds its Fetcher.
             consumer._fetch_max_wait_ms = wait
         return consumer
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
+        reported: dict[TP, int] = dict(await super()._highwaters(partitions))
+        if self.consumer.in_transaction:
+            return reported
+        wanted = [tp for tp, end in reported.items() if end > 0]
+        if not wanted:
+            return reported
+        fetched = await fetched_highwaters(
+            self._ensure_consumer()._client._bootstrap_servers, reported, wanted
+        )
+        return {tp: max(end, fetched.get(tp, end)) for tp, end in reported.items()}
+
+
+async def fetched_highwaters(
+    bootstrap_servers: Any, reported: Mapping[TP, int], partitions: list[TP], *,
+    timeout_ms: int = 5_000,
+) -> dict[TP, int]:
+    """Return the high watermark that a fetch from just before *reported* ends gives.
+
+    A group-less consumer reads each partition from ``reported - 1`` until
+    every partition has answered once (or *timeout_ms* passes); partitions
+    that did not answer are left out.
+    """
+    side = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
+    # aiokafka wants its own TopicPartition (Faust's TP is a look-alike tuple).
+    tps = {TopicPartition(tp.topic, tp.partition): tp for tp in partitions}
+    await side.start()
+    try:
+        side.assign(list(tps))
+        for atp, tp in tps.items():
+            side.seek(atp, max(0, reported[tp] - 1))
+        out: dict[TP, int] = {}
+        waited = 0
+        while len(out) < len(tps) and waited < timeout_ms:
+            await side.getmany(*tps, timeout_ms=100)
+            waited += 100
+            for atp, tp in tps.items():
+                high = side.highwater(atp)
+                if high is not None:
+                    out[tp] = high
+        return out
+    finally:
+        await side.stop()
 
 
 class Consumer(driver.Consumer):
