@@ -2,8 +2,8 @@
 
 Agents:
 
-* ``enrich`` reads ``news.articles`` in batches (up to ``BATCH_MAX`` articles
-  or ``BATCH_WAIT_MS``); each message is decoded and checked (bad →
+* ``enrich`` reads ``news.articles`` in batches (the articles already waiting,
+  up to ``BATCH_MAX``; never waiting for more); each message is decoded and checked (bad →
   ``news.deadletter`` with its reason), deduplicated, tagged
   (:class:`~pipeline.enrich.Enricher`), and published to ``news.enriched``
   and ``news.alerts`` (+ ``news.alerts.country.<CODE>``); then the batch's
@@ -28,7 +28,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.exceptions import ConsumerNotStarted
@@ -40,6 +40,7 @@ from pipeline.errors import InvalidArticle
 from pipeline.metrics import Metrics, MetricsServer
 from pipeline.model import (
     ALERT_SCHEMA,
+    Article,
     CountryScoreBatch,
     build_deadletter,
     decode_article,
@@ -50,6 +51,7 @@ from pipeline.settings import Settings
 from pipeline.spikes import SpikeWindows, WindowView, assess
 from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
+from pipeline.tagpool import Outcome, TaggingPool, prepare_batch
 from pipeline.topics import TABLES
 
 __all__ = ["App", "Worker", "broker_url", "create_worker", "faust_settings"]
@@ -147,20 +149,30 @@ class Worker:
         """Build the app from *settings* (no network until it runs)."""
         self.settings = s = settings
         self.metrics = metrics or Metrics()
-        self.enricher = Enricher(settings)
+        # With tagging processes the taggers live in them; the worker loads its own
+        # copy only if it ever has to tag a batch itself (see _prepare).
+        self._enricher: Enricher | None = None if s.tagging_processes else Enricher(settings)
         self.dedup = DedupWindow(s.dedup_size, s.dedup_ttl_seconds)
         self.thresholds = s.thresholds or DEFAULT_THRESHOLDS
-        self.metrics.set_build_info(**self.enricher.versions)
+        if self._enricher is not None:
+            self.metrics.set_build_info(**self._enricher.versions)
+        stage = self.metrics.stage_seconds
+        self._decode_seconds = stage.labels(stage="decode")
+        self._tag_seconds = stage.labels(stage="tag")
+        self._publish_seconds = stage.labels(stage="publish")
         self._offsets: dict[tuple[str, int], int] = {}
         self.app = app = App(s.app_id, **faust_settings(s))
         raw: dict[str, Any] = {"value_serializer": "raw", "key_serializer": "raw"}
         self.t_articles = app.topic(s.topic_articles, **raw)
-        self.t_enriched = app.topic(s.topic_enriched, **raw)
-        self.t_alerts = app.topic(s.topic_alerts, **raw)
-        self.t_deadletter = app.topic(s.topic_deadletter, **raw)
         self.t_scores = app.topic(s.topic_country_scores, **raw)
-        self.t_country_alerts = {
-            code: app.topic(s.alert_topic_prefix + code, **raw) for code in s.alert_countries
+        # Every output (events, alerts, dead letters, country scores, the spike table's
+        # changelog) goes straight to the app's producer: the aiokafka producer that
+        # Topic.send ends in and that every offset commit flushes first, so an offset
+        # is never committed before what its message produced was handed to Kafka.
+        # Topic.send would add Faust's per-message FutureMessage, sensor and callback
+        # layers.
+        self.country_alert_topics = {
+            code: s.alert_topic_prefix + code for code in s.alert_countries
         }
         self.windows = SpikeWindows.of(s.spike_window_s, s.spike_step_s, s.spike_baseline_windows)
         (table,) = TABLES
@@ -172,17 +184,33 @@ class Worker:
             partitions=s.partitions,
             key_type=str,  # keys and values go to the changelog as JSON (the tables' default)
         )
-        app.agent(self.t_articles, name="enrich")(self._enrich_agent)
+        # With tagging processes, one more enrich actor than processes keeps every process
+        # busy while the worker publishes a batch (the actors share the topic's queue).
+        self.pool: TaggingPool | None = None
+        actors = s.tagging_processes + 1 if s.tagging_processes else 1
+        app.agent(self.t_articles, name="enrich", concurrency=actors)(self._enrich_agent)
         app.agent(self.t_scores, name="spikes")(self._spike_agent)
         app.timer(2.0)(self._update_lag)
         self.server: MetricsServer | None = None
+
+    @property
+    def enricher(self) -> Enricher:
+        """The worker's own enricher (loaded on first use when tagging processes do the work)."""
+        if self._enricher is None:
+            self._enricher = Enricher(self.settings)
+        return self._enricher
 
     # -- readiness and lag --------------------------------------------------
 
     def is_ready(self) -> bool:
         """Return True when the worker is connected and has partitions assigned."""
+        # Never app.consumer here: this runs in the metrics server's thread, and a
+        # consumer created from that thread would be bound to the wrong event loop.
+        consumer = self.app._consumer
+        if consumer is None:
+            return False
         try:
-            return bool(self.app.consumer.assignment())
+            return bool(consumer.assignment())
         except Exception:
             return False
 
@@ -209,70 +237,105 @@ class Worker:
     # -- agents -------------------------------------------------------------
 
     async def _enrich_agent(self, stream: faust.StreamT[bytes]) -> None:
+        # Natural batching: gather events while more are already queued (up to
+        # BATCH_MAX), so that a backlog is handled in big batches and a lone article
+        # at once, with no added wait. Acks are manual: a batch's offsets are
+        # acknowledged only after everything it produces has been sent, so they are
+        # never committed before that (at least once).
+        batch_max = self.settings.batch_max
+        scores = CountryScoreBatch(self.settings.spike_step_s)
+        stream.enable_acks = False
+        channel = stream.channel
+        if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
+            raise TypeError(f"the enrich agent needs a channel, got {channel!r}")
+        events: list[EventT[bytes]] = []
+        async for one in stream.events():
+            events.append(one)
+            if len(events) < batch_max:
+                if channel.empty():
+                    # One turn of the loop lets the consumer hand over what it has fetched.
+                    await asyncio.sleep(0)
+                if not channel.empty():
+                    continue
+            batch, events = events, []
+            await self._enrich_batch(batch, scores)
+            for event in batch:
+                await stream.ack(event)
+
+    async def _enrich_batch(self, events: list[EventT[bytes]], scores: CountryScoreBatch) -> None:
+        """Decode, deduplicate, tag and publish one batch, then its country scores."""
         s = self.settings
         m = self.metrics
         offsets = self._offsets
-        # Speed: the enriched events and country scores go straight to the app's
-        # producer, the aiokafka producer that Topic.send ends in and that every
-        # offset commit flushes first (same partitioner, same delivery guarantee),
-        # without Faust's per-message FutureMessage, sensor and callback layers.
-        send = self.app.producer.send
-        enriched_topic = s.topic_enriched
-        scores_topic = s.topic_country_scores
-        decode_seconds = m.stage_seconds.labels(stage="decode")
-        tag_seconds = m.stage_seconds.labels(stage="tag")
-        publish_seconds = m.stage_seconds.labels(stage="publish")
-        scores = CountryScoreBatch(s.spike_step_s)
-        # take_events acknowledges a batch's offsets only after this loop body has
-        # run for it, so the batch's country scores are sent before its offsets
-        # can be committed (at least once, as for the events themselves).
-        # StreamT does not declare take_events; the Stream that Faust passes has it.
-        batches = cast(faust.Stream[bytes], stream).take_events(
-            s.batch_max, s.batch_wait_ms / 1000.0
-        )
-        async for events in batches:
-            m.articles_received.inc(len(events))
-            for event in events:
-                t0 = time.time()
-                msg = event.message
-                offsets[(msg.topic, msg.partition)] = msg.offset
-                received_at = msg.timestamp if msg.timestamp else t0
-                try:
-                    article = decode_article(event.value, s.max_message_bytes)
-                except InvalidArticle as err:
-                    await self._dead_letter(err, event, t0)
-                    continue
-                t1 = time.time()
-                decode_seconds.observe(t1 - t0)
-                if self.dedup.seen(article.id, t1):
-                    m.articles_deduplicated.inc()
-                    continue
-                try:
-                    out = self.enricher.enrich(article, received_at)
-                except Exception as exc:  # a tagger bug must not stop the stream
-                    log.exception("tagging failed for article %s", article.id)
-                    await self._dead_letter(
-                        InvalidArticle("internal", f"{type(exc).__name__}: {exc}"), event, t0
-                    )
-                    continue
-                t2 = time.time()
-                tag_seconds.observe(t2 - t1)
-                await send(
-                    enriched_topic, article.id.encode(), dumps(out.event), None, None, None
+        send = self._send
+        m.articles_received.inc(len(events))
+        items: list[tuple[Article, float]] = []
+        sources: list[EventT[bytes]] = []
+        for event in events:
+            t0 = time.time()
+            msg = event.message
+            offsets[(msg.topic, msg.partition)] = msg.offset
+            try:
+                article = decode_article(event.value, s.max_message_bytes)
+            except InvalidArticle as err:
+                await self._dead_letter(err, event, t0)
+                continue
+            t1 = time.time()
+            self._decode_seconds.observe(t1 - t0)
+            if self.dedup.seen(article.id, t1):
+                m.articles_deduplicated.inc()
+                continue
+            items.append((article, msg.timestamp if msg.timestamp else t0))
+            sources.append(event)
+        if not items:
+            return
+        outcomes = await self._prepare(items)
+        for (article, received_at), event, out in zip(items, sources, outcomes, strict=True):
+            if isinstance(out, BaseException):  # a tagger bug must not stop the stream
+                log.error("tagging failed for article %s: %r", article.id, out)
+                await self._dead_letter(
+                    InvalidArticle("internal", f"{type(out).__name__}: {out}"), event, time.time()
                 )
-                if out.alert is not None:
-                    await self._publish_alert(out.alert)
-                scores.add(out.event, out.event_time)
-                t3 = time.time()
-                publish_seconds.observe(t3 - t2)
-                m.end_to_end_latency.observe(max(0.0, t3 - received_at))
-                m.articles_enriched.inc()
-                esc = out.event["escalation"]
-                m.observe_article([c["code"] for c in out.event["countries"]], esc["score"])
-            for rec in scores.records():
-                await send(
-                    scores_topic, rec["country"].encode(), dumps(rec), None, rec["event_time"], None
-                )
+                continue
+            t2 = time.time()
+            self._tag_seconds.observe(out.tag_seconds)
+            await send(s.topic_enriched, article.id.encode(), out.event)
+            if out.alert is not None:
+                await self._publish_alert(out.alert, out.alert_countries, "article", out.level)
+            scores.add(article.id, article.title, out.countries, out.score, out.event_time)
+            t3 = time.time()
+            self._publish_seconds.observe(t3 - t2)
+            m.end_to_end_latency.observe(max(0.0, t3 - received_at))
+            m.articles_enriched.inc()
+            m.observe_article(out.countries, out.score)
+        for rec in scores.records():
+            await send(
+                s.topic_country_scores,
+                rec["country"].encode(),
+                dumps(rec),
+                timestamp=rec["event_time"],
+            )
+
+    async def _prepare(self, items: list[tuple[Article, float]]) -> list[Outcome]:
+        """Tag and serialise a batch: in a tagging process if there are any, else here."""
+        if self.pool is not None:
+            try:
+                return await self.pool.prepare(items)
+            except Exception:
+                log.exception("the tagging processes failed; tagging this batch in the worker")
+        return prepare_batch(self.enricher, items)
+
+    async def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        *,
+        partition: int | None = None,
+        timestamp: float | None = None,
+    ) -> None:
+        """Hand one record to the app's producer (see ``__init__``)."""
+        await self.app.producer.send(topic, key, value, partition, timestamp, None)
 
     async def _dead_letter(self, err: InvalidArticle, event: EventT[bytes], now: float) -> None:
         msg = event.message
@@ -285,25 +348,33 @@ class Worker:
             payload=msg.value,
             received_at=now,
         )
-        await self.t_deadletter.send(key=msg.key, value=dumps(record))
+        await self._send(self.settings.topic_deadletter, msg.key, dumps(record))
         self.metrics.articles_deadlettered.labels(reason=err.code).inc()
 
-    async def _publish_alert(self, alert: dict[str, Any]) -> None:
-        countries: list[str] = alert["countries"]
+    async def _publish_alert(
+        self, value: bytes, countries: tuple[str, ...], kind: str, level: str
+    ) -> None:
         key = countries[0].encode() if countries else None
-        value = dumps(alert)
-        await self.t_alerts.send(key=key, value=value)
+        await self._send(self.settings.topic_alerts, key, value)
         for code in countries:
-            topic = self.t_country_alerts.get(code)
+            topic = self.country_alert_topics.get(code)
             if topic is not None:
-                await topic.send(key=key, value=value)
-        self.metrics.alerts.labels(kind=alert["kind"], level=alert["level"]).inc()
+                await self._send(topic, key, value)
+        self.metrics.alerts.labels(kind=kind, level=level).inc()
 
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
         s = self.settings
         windows = self.windows
         table = self.spike_table
         offsets = self._offsets
+        # The state's changelog record goes straight to the app's producer, like every
+        # output, so that every offset commit (which flushes that producer first)
+        # covers it. Faust's own table writes go through its producer buffer,
+        # whose flush gives up after 0.1 s without progress; with them, a restart on a
+        # loaded machine found the last updates missing from the changelog while the
+        # offsets of the records that made them were committed (seen in
+        # tests/integration/test_spikes.py, about one run in three).
+        changelog = table.changelog_topic.get_topic_name()
         async for event in stream.events():
             msg = event.message
             offsets[(msg.topic, msg.partition)] = msg.offset
@@ -327,13 +398,13 @@ class Worker:
                 min_articles=s.spike_min_articles,
             )
             state["active"] = verdict.active
-            table[country] = state  # the one changelog record of this update
+            table.data[country] = state  # the store itself: no buffered changelog write
+            await self._send(changelog, dumps(country), dumps(state), partition=msg.partition)
             if verdict.fire:
-                await self._publish_alert(
-                    self._spike_alert(
-                        rec, view, verdict.baseline_mean, verdict.baseline_std, verdict.z
-                    )
+                alert = self._spike_alert(
+                    rec, view, verdict.baseline_mean, verdict.baseline_std, verdict.z
                 )
+                await self._publish_alert(dumps(alert), (country,), "spike", alert["level"])
 
     def _spike_alert(
         self,
@@ -391,6 +462,9 @@ class Worker:
             self.metrics, host=s.metrics_host, port=s.metrics_port, ready=self.is_ready
         )
         self.server.start()
+        if s.tagging_processes:
+            self.pool = TaggingPool(s, s.tagging_processes)
+            self.metrics.set_build_info(**self.pool.warm_up())
         log.warning(
             "brinkwatch %s worker: broker %s, metrics on :%d",
             __version__,
@@ -404,6 +478,8 @@ class Worker:
             return int(exc.code or 0)
         finally:
             self.server.close()
+            if self.pool is not None:
+                self.pool.close()
         return 0
 
 

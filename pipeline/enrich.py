@@ -18,10 +18,11 @@ from pipeline.model import (
     build_event,
     parse_time,
 )
+from pipeline.serde import dumps
 from pipeline.settings import Settings
 from pipeline.tagging import Tagger
 
-__all__ = ["FUTURE_TOLERANCE_S", "DedupWindow", "Enriched", "Enricher"]
+__all__ = ["FUTURE_TOLERANCE_S", "DedupWindow", "Enriched", "Enricher", "Prepared"]
 
 #: An article dated more than this many seconds after it was received counts at its
 #: receive time: a wrong clock or date at the source must not push a country's
@@ -77,6 +78,26 @@ class Enriched:
     event_time: float
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One article ready to publish: its event and alert serialised, and what the worker counts.
+
+    This is what a tagging process hands back to the worker (see
+    :mod:`pipeline.tagpool`): bytes and a few scalars, cheap to pickle.
+    """
+
+    article_id: str
+    title: str
+    event: bytes
+    alert: bytes | None
+    alert_countries: tuple[str, ...]
+    level: str
+    countries: tuple[str, ...]
+    score: float
+    event_time: float
+    tag_seconds: float
+
+
 class Enricher:
     """Tag articles and build the messages the worker publishes."""
 
@@ -119,3 +140,21 @@ class Enricher:
             if event_time > received_at + FUTURE_TOLERANCE_S:
                 event_time = received_at
         return Enriched(event, alert, event_time)
+
+    def prepare(self, article: Article, received_at: float) -> Prepared:
+        """Enrich *article* and serialise its event and alert (what the worker publishes)."""
+        t0 = time.perf_counter()
+        out = self.enrich(article, received_at)
+        esc = out.event["escalation"]
+        return Prepared(
+            article_id=article.id,
+            title=article.title,
+            event=dumps(out.event),
+            alert=None if out.alert is None else dumps(out.alert),
+            alert_countries=() if out.alert is None else tuple(out.alert["countries"]),
+            level=esc["level"],
+            countries=tuple(c["code"] for c in out.event["countries"]),
+            score=float(esc["score"]),
+            event_time=out.event_time,
+            tag_seconds=time.perf_counter() - t0,
+        )

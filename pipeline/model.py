@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -247,23 +248,24 @@ class CountryScoreBatch:
         self.step = step
         self._groups: dict[tuple[str, int], list[Any]] = {}
 
-    def add(self, event: dict[str, Any], event_time: float) -> None:
-        """Count one enriched *event*, whose event time is *event_time*, for its countries."""
-        score = float(event["escalation"]["score"])
+    def add(
+        self, article_id: str, title: str, countries: Iterable[str], score: float, event_time: float
+    ) -> None:
+        """Count one enriched article, with escalation *score* at *event_time*, for *countries*."""
         bucket = math.floor(event_time / self.step)
         groups = self._groups
-        for c in event["countries"]:
-            key = (c["code"], bucket)
+        for code in countries:
+            key = (code, bucket)
             g = groups.get(key)
             if g is None:
-                groups[key] = [1, score, score, event_time, event["article_id"], event["title"]]
+                groups[key] = [1, score, score, event_time, article_id, title]
                 continue
             g[0] += 1
             g[1] += score
             if event_time > g[3]:
                 g[3] = event_time
             if score > g[2]:
-                g[2], g[4], g[5] = score, event["article_id"], event["title"]
+                g[2], g[4], g[5] = score, article_id, title
 
     def __len__(self) -> int:
         """Return how many records :meth:`records` would return."""

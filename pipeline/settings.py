@@ -126,17 +126,19 @@ class Settings:
     commit_interval_s: float = field(
         default=1.0, metadata=_doc("Commit offsets at least this often (seconds).")
     )
+    tagging_processes: int = field(
+        default=1,
+        metadata=_doc(
+            "Child processes that tag batches of articles beside the worker's event loop "
+            "(0: tag in the event loop). With N > 0 the worker uses up to N + 1 cores."
+        ),
+    )
     batch_max: int = field(
         default=256,
         metadata=_doc(
-            "Most articles the enrich agent takes as one batch (their country scores are "
-            "summed per batch; their offsets are acknowledged after the batch)."
-        ),
-    )
-    batch_wait_ms: int = field(
-        default=5,
-        metadata=_doc(
-            "Longest the enrich agent waits to fill a batch (ms); adds at most this much latency."
+            "Most articles the enrich agent takes as one batch: it gathers the articles "
+            "already waiting, never waits for more; a batch's country scores are summed "
+            "and its offsets acknowledged after it is published."
         ),
     )
     stream_buffer_maxsize: int = field(
@@ -220,8 +222,10 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),
                                   "must be >= 1")
-        if self.batch_wait_ms < 0:
-            raise ConfigError("BRINKWATCH_BATCH_WAIT_MS", str(self.batch_wait_ms), "must be >= 0")
+        if self.tagging_processes < 0:
+            raise ConfigError(
+                "BRINKWATCH_TAGGING_PROCESSES", str(self.tagging_processes), "must be >= 0"
+            )
         if self.spike_window_s <= 0 or self.spike_step_s <= 0:
             raise ConfigError(
                 "BRINKWATCH_SPIKE_WINDOW_S / BRINKWATCH_SPIKE_STEP_S",

@@ -101,25 +101,52 @@ def _plan(articles: int, size: int, quick: bool) -> _Plan:
 # -- helpers ---------------------------------------------------------------------------
 
 
+def _family(pid: int) -> list[int]:
+    """Return *pid* and every live process descended from it (its tagging processes)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in task.read_text().split())
+            except (OSError, ValueError):
+                continue
+    return out
+
+
 def peak_rss_mb(pid: int) -> float | None:
-    """Return the peak resident set size (``VmHWM``) of process *pid* in MB, if readable."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024.0, 1)
-    return None
+    """Return the peak resident set size (``VmHWM``) of process *pid* and its children, in MB.
+
+    The worker's tagging processes (``BRINKWATCH_TAGGING_PROCESSES``) count:
+    the peaks are summed, an upper bound of what they held together.
+    """
+    total = 0
+    for p in _family(pid):
+        try:
+            text = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            if p == pid:
+                return None
+            continue
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return round(total / 1024.0, 1)
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """Return the user + system CPU seconds process *pid* has used so far, if readable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Return the user + system CPU seconds used so far by process *pid* and its live children."""
+    total = 0
+    for p in _family(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            if p == pid:
+                return None
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_idle(pid: int, timeout: float, *, below: float = 0.1, window: float = 0.6,

@@ -245,3 +245,35 @@ def test_render_quick_run_says_so() -> None:
     r = copy.deepcopy(_result())
     r["config"]["quick"] = True
     assert "quick run: figures are indicative" in render(r).splitlines()[0]
+
+
+def test_cpu_and_rss_count_the_workers_child_processes() -> None:
+    """A worker's tagging processes are part of its CPU time and peak RSS."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipeline.bench import _family, cpu_seconds, peak_rss_mb
+
+    child_code = "x = bytearray(80_000_000); [i * i for i in range(20_000_000)]"
+    parent_code = (
+        "import subprocess, sys; "
+        f"subprocess.Popen([sys.executable, '-c', {child_code!r}]).wait()"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    try:
+        deadline = time.monotonic() + 30
+        rss, cpu = 0.0, 0.0
+        while time.monotonic() < deadline and (rss < 90 or cpu < 0.5):
+            time.sleep(0.1)
+            rss = peak_rss_mb(parent.pid) or 0.0
+            cpu = cpu_seconds(parent.pid) or 0.0
+        assert rss >= 90, rss  # the child's 80 MB are counted
+        assert cpu >= 0.5, cpu  # the child's busy loop is counted (the parent only waits)
+    finally:
+        for pid in reversed(_family(parent.pid)):
+            os.kill(pid, signal.SIGKILL)
+        parent.wait()
+    assert cpu_seconds(parent.pid) is None and peak_rss_mb(parent.pid) is None

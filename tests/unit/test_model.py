@@ -85,21 +85,12 @@ def test_times_and_levels() -> None:
     assert not level_at_least("low", "elevated")
 
 
-def _event(article_id: str, score: float, *codes: str) -> dict[str, object]:
-    return {
-        "article_id": article_id,
-        "title": f"title {article_id}",
-        "escalation": {"score": score},
-        "countries": [{"code": c} for c in codes],
-    }
-
-
 def test_country_scores_are_summed_per_country_and_bucket() -> None:
     """One record per (country, bucket): article count, total, max and the top article."""
     batch = CountryScoreBatch(step=300.0)
-    batch.add(_event("a", 10.0, "UA", "RU"), 1000.0)
-    batch.add(_event("b", 50.0, "UA"), 1100.0)
-    batch.add(_event("c", 5.0, "UA"), 1300.0)  # bucket 4, not 3
+    batch.add("a", "title a", ["UA", "RU"], 10.0, 1000.0)
+    batch.add("b", "title b", ["UA"], 50.0, 1100.0)
+    batch.add("c", "title c", ["UA"], 5.0, 1300.0)  # bucket 4, not 3
     assert len(batch) == 3
     records = {(r["country"], r["event_time"]): r for r in batch.records()}
     ua = records[("UA", 1100.0)]

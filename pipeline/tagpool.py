@@ -1,0 +1,122 @@
+"""Tagging in child processes, so that one worker uses more than one core.
+
+Faust runs every agent in one asyncio thread: tagging, which is pure CPU
+work, then holds that thread, and the consuming, producing and committing
+wait for it. With ``BRINKWATCH_TAGGING_PROCESSES=N`` the worker hands each
+batch of articles to one of *N* child processes (started with ``spawn``: the
+worker has threads, which ``fork`` does not copy safely), each with its own
+:class:`~pipeline.enrich.Enricher`, and gets back
+:class:`~pipeline.enrich.Prepared` results: serialised events and a few
+scalars, cheap to pickle. The worker runs N + 1 enrich actors so that every
+child always has a batch while the worker publishes another.
+
+Nothing here imports Kafka; it is the enrich path, moved to other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from pipeline.enrich import Enricher, Prepared
+from pipeline.model import Article
+from pipeline.settings import Settings
+
+__all__ = ["Outcome", "TaggingPool", "prepare_batch"]
+
+log = logging.getLogger("brinkwatch.tagpool")
+
+#: What tagging one article gives: its prepared messages, or the error it raised.
+Outcome = Prepared | BaseException
+
+_enricher: Enricher | None = None
+
+
+def _start_child(settings: Settings) -> None:
+    """Load the taggers once in a child process (its ``initializer``)."""
+    global _enricher
+    _enricher = Enricher(settings)
+
+
+def prepare_batch(
+    enricher: Enricher, items: list[tuple[Article, float]]
+) -> list[Outcome]:
+    """Prepare every ``(article, received_at)`` of *items*; an article that fails gives its error.
+
+    One article's failure (a tagger bug) must not lose the others of its batch.
+    """
+    out: list[Outcome] = []
+    for article, received_at in items:
+        try:
+            out.append(enricher.prepare(article, received_at))
+        except Exception as exc:  # reported per article, as the worker's dead letter
+            out.append(exc)
+    return out
+
+
+def _child_prepare(items: list[tuple[Article, float]]) -> list[Outcome]:
+    if _enricher is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("tagging process started without its initializer")
+    return prepare_batch(_enricher, items)
+
+
+def _child_versions() -> dict[str, str]:
+    if _enricher is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("tagging process started without its initializer")
+    return dict(_enricher.versions)
+
+
+class TaggingPool:
+    """*processes* child processes that prepare batches of articles (see the module doc)."""
+
+    def __init__(self, settings: Settings, processes: int) -> None:
+        """Start the children; each loads the taggers before it takes work."""
+        if processes < 1:
+            raise ValueError(f"a tagging pool needs at least one process, got {processes}")
+        self.settings = settings
+        self.processes = processes
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_child,
+            initargs=(self.settings,),
+        )
+
+    def warm_up(self) -> dict[str, str]:
+        """Block until the children have started and loaded their taggers; return their versions.
+
+        The versions are the worker's ``brinkwatch_build_info`` (the data files the
+        children tag with).
+        """
+        futures = [self._executor.submit(_child_versions) for _ in range(self.processes * 2)]
+        versions = [f.result() for f in futures]  # every child, not just the first to answer
+        return versions[0]
+
+    async def prepare(self, items: list[tuple[Article, float]]) -> list[Outcome]:
+        """Prepare *items* in a child process; if the pool broke (a child died), restart it once.
+
+        A second failure raises: the caller tags the batch itself.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, _child_prepare, items)
+        except BrokenProcessPool:
+            log.error("a tagging process died; restarting the pool of %d", self.processes)
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+            return await loop.run_in_executor(self._executor, _child_prepare, items)
+
+    def pids(self) -> list[int]:
+        """Return the process ids of the children started so far."""
+        procs = getattr(self._executor, "_processes", None) or {}
+        return sorted(procs)
+
+    def close(self) -> None:
+        """Stop the children (pending work is dropped: its offsets were never acknowledged)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

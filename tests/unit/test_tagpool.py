@@ -1,0 +1,99 @@
+"""Tagging in child processes gives what tagging in the worker gives, and survives a dead child."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.enrich import Enricher, Prepared
+from pipeline.model import Article
+from pipeline.serde import loads
+from pipeline.settings import Settings
+from pipeline.tagpool import TaggingPool, prepare_batch
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_be93d98e5d221129.txt"
+NOW = 1_717_200_000.0
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[TaggingPool]:
+    """One tagging process for the module's tests."""
+    p = TaggingPool(Settings(), 1)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def _articles() -> list[tuple[Article, float]]:
+    title, _, body = SEED.read_text().partition("\n")
+    return [
+        (Article(id="seed", title=title, body=body), NOW),
+        (Article(id="calm", title="Brazil harvest", body="Brazil's soy crop grew."), NOW),
+    ]
+
+
+def _comparable(out: object) -> object:
+    assert isinstance(out, Prepared), out
+    # processed_at, created_at and the timing differ between runs; nothing else may.
+    event = loads(out.event)
+    del event["processed_at"]
+    alert = None if out.alert is None else {**loads(out.alert), "created_at": None}
+    return (dataclasses.replace(out, event=b"", alert=None, tag_seconds=0.0), event, alert)
+
+
+def test_child_processes_prepare_what_the_worker_would(pool: TaggingPool) -> None:
+    """Events, alerts, countries and scores from a child equal those tagged in process."""
+    versions = pool.warm_up()
+    assert versions == Enricher(Settings()).versions
+    items = _articles()
+    remote = asyncio.run(pool.prepare(items))
+    local = prepare_batch(Enricher(Settings()), items)
+    assert [_comparable(o) for o in remote] == [_comparable(o) for o in local]
+    seed = remote[0]
+    assert isinstance(seed, Prepared)
+    assert seed.level == "critical" and seed.alert is not None
+    assert {"KP", "RU", "KR", "UA"} <= set(seed.countries)
+
+
+def test_one_bad_article_fails_alone(pool: TaggingPool) -> None:
+    """An article a tagger cannot handle gives its error; the rest of the batch is tagged."""
+    bad = Article(id="bad", title="x", body=123)  # type: ignore[arg-type]
+    good, _ = _articles()[1]
+    outcomes = asyncio.run(pool.prepare([(bad, NOW), (good, NOW)]))
+    assert isinstance(outcomes[0], BaseException)
+    assert isinstance(outcomes[1], Prepared) and outcomes[1].article_id == "calm"
+
+
+def test_a_killed_child_is_replaced_and_the_batch_still_tagged() -> None:
+    """SIGKILL of the tagging process: the pool restarts and the batch is not lost."""
+    p = TaggingPool(Settings(), 1)
+    try:
+        p.warm_up()
+        (pid,) = p.pids()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # wait for the pool to notice
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        outcomes = asyncio.run(p.prepare(_articles()))
+        assert [o.article_id for o in outcomes if isinstance(o, Prepared)] == ["seed", "calm"]
+        assert p.pids() and p.pids() != [pid]
+    finally:
+        p.close()
+
+
+def test_a_pool_needs_a_process() -> None:
+    """Zero processes is a configuration for tagging in the worker, not an empty pool."""
+    with pytest.raises(ValueError, match="at least one"):
+        TaggingPool(Settings(), 0)
