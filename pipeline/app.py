@@ -10,7 +10,8 @@ Agents:
   country scores go to the internal ``news.country-scores``, one record per
   country and event-time bucket (:class:`~pipeline.model.CountryScoreBatch`),
   keyed by country and timestamped with event time. The batch's offsets are
-  acknowledged after all of that is sent.
+  acknowledged after all of that is sent. With tagging processes, several
+  batches are in flight at once (:mod:`pipeline.tagpool`).
 * ``spikes`` reads ``news.country-scores`` into one table of per-country
   event-time buckets (:class:`~pipeline.spikes.SpikeWindows`: one changelog
   record per update) and raises ``spike`` alerts
@@ -184,11 +185,8 @@ class Worker:
             partitions=s.partitions,
             key_type=str,  # keys and values go to the changelog as JSON (the tables' default)
         )
-        # With tagging processes, one more enrich actor than processes keeps every process
-        # busy while the worker publishes a batch (the actors share the topic's queue).
         self.pool: TaggingPool | None = None
-        actors = s.tagging_processes + 1 if s.tagging_processes else 1
-        app.agent(self.t_articles, name="enrich", concurrency=actors)(self._enrich_agent)
+        app.agent(self.t_articles, name="enrich")(self._enrich_agent)
         app.agent(self.t_scores, name="spikes")(self._spike_agent)
         app.timer(2.0)(self._update_lag)
         self.server: MetricsServer | None = None
@@ -239,28 +237,56 @@ class Worker:
     async def _enrich_agent(self, stream: faust.StreamT[bytes]) -> None:
         # Natural batching: gather events while more are already queued (up to
         # BATCH_MAX), so that a backlog is handled in big batches and a lone article
-        # at once, with no added wait. Acks are manual: a batch's offsets are
-        # acknowledged only after everything it produces has been sent, so they are
-        # never committed before that (at least once).
+        # at once, with no added wait. This agent alone reads its channel, so "the
+        # queue is empty" stays true until the consumer adds to it. With tagging
+        # processes, up to TAGGING_PROCESSES + 1 batches are in flight, each in its
+        # own task, so that a process always has a batch while the worker publishes
+        # another. Acks are manual: a batch's offsets are acknowledged only after
+        # everything it produces has been sent, so they are never committed before
+        # that (at least once); a batch still in flight when the worker stops is
+        # read again after the restart.
         batch_max = self.settings.batch_max
-        scores = CountryScoreBatch(self.settings.spike_step_s)
         stream.enable_acks = False
         channel = stream.channel
         if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
             raise TypeError(f"the enrich agent needs a channel, got {channel!r}")
+        slots = asyncio.Semaphore(self.settings.tagging_processes + 1)
+        inflight: set[asyncio.Task[None]] = set()
+
+        async def run(batch: list[EventT[bytes]]) -> None:
+            try:
+                await self._enrich_batch(batch, CountryScoreBatch(self.settings.spike_step_s))
+                for event in batch:
+                    await stream.ack(event)
+            finally:
+                slots.release()
+
+        def check(done: set[asyncio.Task[None]]) -> None:
+            for task in done:  # a failed batch crashes the agent; Faust's supervisor restarts it
+                exc = None if task.cancelled() else task.exception()
+                if exc is not None:
+                    raise exc
+
         events: list[EventT[bytes]] = []
-        async for one in stream.events():
-            events.append(one)
-            if len(events) < batch_max:
-                if channel.empty():
-                    # One turn of the loop lets the consumer hand over what it has fetched.
-                    await asyncio.sleep(0)
-                if not channel.empty():
-                    continue
-            batch, events = events, []
-            await self._enrich_batch(batch, scores)
-            for event in batch:
-                await stream.ack(event)
+        try:
+            async for one in stream.events():
+                events.append(one)
+                if len(events) < batch_max:
+                    if channel.empty():
+                        # One turn of the loop lets the consumer hand over what it fetched.
+                        await asyncio.sleep(0)
+                    if not channel.empty():
+                        continue
+                batch, events = events, []
+                await slots.acquire()
+                task = asyncio.ensure_future(run(batch))
+                inflight.add(task)
+                done = {t for t in inflight if t.done()}
+                inflight -= done
+                check(done)
+        finally:
+            for task in inflight:
+                task.cancel()
 
     async def _enrich_batch(self, events: list[EventT[bytes]], scores: CountryScoreBatch) -> None:
         """Decode, deduplicate, tag and publish one batch, then its country scores."""
@@ -363,19 +389,37 @@ class Worker:
         self.metrics.alerts.labels(kind=kind, level=level).inc()
 
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
+        # Natural batches, as in the enrich agent: each record is assessed in turn,
+        # and each country's state is written to the changelog once per batch. The
+        # changelog record goes straight to the app's producer, like every output,
+        # so the offset commit that follows (it flushes that producer first) covers
+        # it; Faust's own table writes would go through its producer buffer, one
+        # FutureMessage per write. Acks are manual, after the batch.
+        stream.enable_acks = False
+        channel = stream.channel
+        if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
+            raise TypeError(f"the spikes agent needs a channel, got {channel!r}")
+        events: list[EventT[bytes]] = []
+        async for one in stream.events():
+            events.append(one)
+            if len(events) < self.settings.batch_max:
+                if channel.empty():
+                    await asyncio.sleep(0)
+                if not channel.empty():
+                    continue
+            batch, events = events, []
+            await self._spike_batch(batch)
+            for event in batch:
+                await stream.ack(event)
+
+    async def _spike_batch(self, events: list[EventT[bytes]]) -> None:
+        """Assess each country score of *events*; write each country's state once."""
         s = self.settings
         windows = self.windows
         table = self.spike_table
         offsets = self._offsets
-        # The state's changelog record goes straight to the app's producer, like every
-        # output, so that every offset commit (which flushes that producer first)
-        # covers it. Faust's own table writes go through its producer buffer,
-        # whose flush gives up after 0.1 s without progress; with them, a restart on a
-        # loaded machine found the last updates missing from the changelog while the
-        # offsets of the records that made them were committed (seen in
-        # tests/integration/test_spikes.py, about one run in three).
-        changelog = table.changelog_topic.get_topic_name()
-        async for event in stream.events():
+        changed: dict[str, int] = {}  # country -> partition of its records
+        for event in events:
             msg = event.message
             offsets[(msg.topic, msg.partition)] = msg.offset
             rec = loads(event.value)
@@ -398,13 +442,18 @@ class Worker:
                 min_articles=s.spike_min_articles,
             )
             state["active"] = verdict.active
-            table.data[country] = state  # the store itself: no buffered changelog write
-            await self._send(changelog, dumps(country), dumps(state), partition=msg.partition)
+            table.data[country] = state  # the store itself; the changelog is written below
+            changed[country] = msg.partition
             if verdict.fire:
                 alert = self._spike_alert(
                     rec, view, verdict.baseline_mean, verdict.baseline_std, verdict.z
                 )
                 await self._publish_alert(dumps(alert), (country,), "spike", alert["level"])
+        changelog = table.changelog_topic.get_topic_name()
+        for country, partition in changed.items():
+            await self._send(
+                changelog, dumps(country), dumps(table.data[country]), partition=partition
+            )
 
     def _spike_alert(
         self,
