@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -35,9 +38,17 @@ Outcome = Prepared | BaseException
 _enricher: Enricher | None = None
 
 
-def _start_child(settings: Settings) -> None:
-    """Load the taggers once in a child process (its ``initializer``)."""
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """End this process once *parent* is gone (a SIGKILLed worker must not leave it behind)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(0)
+
+
+def _start_child(settings: Settings, parent: int) -> None:
+    """Load the taggers once in a child process (its ``initializer``); watch the worker."""
     global _enricher
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _enricher = Enricher(settings)
 
 
@@ -85,7 +96,7 @@ class TaggingPool:
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(self.settings,),
+            initargs=(self.settings, os.getpid()),
         )
 
     def warm_up(self) -> dict[str, str]:

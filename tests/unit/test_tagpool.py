@@ -97,3 +97,45 @@ def test_a_pool_needs_a_process() -> None:
     """Zero processes is a configuration for tagging in the worker, not an empty pool."""
     with pytest.raises(ValueError, match="at least one"):
         TaggingPool(Settings(), 0)
+
+
+def test_children_end_when_the_worker_is_killed(tmp_path: Path) -> None:
+    """A SIGKILLed worker leaves no tagging process behind."""
+    import subprocess
+    import sys
+
+    pids_file = tmp_path / "pids"
+    code = (
+        "import time\n"
+        "from pathlib import Path\n"
+        "from pipeline.settings import Settings\n"
+        "from pipeline.tagpool import TaggingPool\n"
+        "p = TaggingPool(Settings(), 1)\n"
+        "p.warm_up()\n"
+        f"Path({str(pids_file)!r}).write_text(' '.join(map(str, p.pids())))\n"
+        "time.sleep(60)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        while not pids_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = [int(p) for p in pids_file.read_text().split()]
+        assert children
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 10
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if _alive(pid)]
+    assert not alive, f"tagging processes outlived their worker: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") == -1
