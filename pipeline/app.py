@@ -28,7 +28,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import faust
@@ -55,7 +55,14 @@ from pipeline.tagging.types import LEVELS, Level
 from pipeline.tagpool import Outcome, TaggingPool, prepare_batch
 from pipeline.topics import TABLES
 
-__all__ = ["App", "Worker", "broker_url", "create_worker", "faust_settings"]
+__all__ = [
+    "App",
+    "Worker",
+    "broker_url",
+    "create_worker",
+    "faust_settings",
+    "natural_batches",
+]
 
 log = logging.getLogger("brinkwatch.worker")
 
@@ -141,6 +148,34 @@ def faust_worker(app: faust.App, loglevel: str) -> faust.Worker:
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.spinner = None
     return worker
+
+
+async def natural_batches(
+    stream: faust.StreamT[bytes], batch_max: int
+) -> AsyncIterator[list[EventT[bytes]]]:
+    """Yield *stream*'s events in batches: those already queued, up to *batch_max*.
+
+    A backlog comes out in big batches and a lone event at once, with no added
+    wait. The stream's acks are turned off: the caller acknowledges each event
+    (``stream.ack``) once everything it produced has been sent. Only correct
+    when nothing else reads the stream's channel (one actor), or "the queue is
+    empty" could turn false under another reader and strand a batch.
+    """
+    stream.enable_acks = False
+    channel = stream.channel
+    if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
+        raise TypeError(f"natural batches need a channel, got {channel!r}")
+    events: list[EventT[bytes]] = []
+    async for one in stream.events():
+        events.append(one)
+        if len(events) < batch_max:
+            if channel.empty():
+                # One turn of the loop lets the consumer hand over what it has fetched.
+                await asyncio.sleep(0)
+            if not channel.empty():
+                continue
+        batch, events = events, []
+        yield batch
 
 
 class Worker:
@@ -235,21 +270,11 @@ class Worker:
     # -- agents -------------------------------------------------------------
 
     async def _enrich_agent(self, stream: faust.StreamT[bytes]) -> None:
-        # Natural batching: gather events while more are already queued (up to
-        # BATCH_MAX), so that a backlog is handled in big batches and a lone article
-        # at once, with no added wait. This agent alone reads its channel, so "the
-        # queue is empty" stays true until the consumer adds to it. With tagging
-        # processes, up to TAGGING_PROCESSES + 1 batches are in flight, each in its
-        # own task, so that a process always has a batch while the worker publishes
-        # another. Acks are manual: a batch's offsets are acknowledged only after
-        # everything it produces has been sent, so they are never committed before
-        # that (at least once); a batch still in flight when the worker stops is
-        # read again after the restart.
-        batch_max = self.settings.batch_max
-        stream.enable_acks = False
-        channel = stream.channel
-        if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
-            raise TypeError(f"the enrich agent needs a channel, got {channel!r}")
+        # Natural batches (see natural_batches), up to TAGGING_PROCESSES + 1 of them in
+        # flight, each in its own task, so that a tagging process always has a batch
+        # while the worker publishes another. A batch's offsets are acknowledged only
+        # after everything it produced has been sent (at least once); a batch still
+        # in flight when the worker stops is read again after the restart.
         slots = asyncio.Semaphore(self.settings.tagging_processes + 1)
         inflight: set[asyncio.Task[None]] = set()
 
@@ -267,17 +292,8 @@ class Worker:
                 if exc is not None:
                     raise exc
 
-        events: list[EventT[bytes]] = []
         try:
-            async for one in stream.events():
-                events.append(one)
-                if len(events) < batch_max:
-                    if channel.empty():
-                        # One turn of the loop lets the consumer hand over what it fetched.
-                        await asyncio.sleep(0)
-                    if not channel.empty():
-                        continue
-                batch, events = events, []
+            async for batch in natural_batches(stream, self.settings.batch_max):
                 await slots.acquire()
                 task = asyncio.ensure_future(run(batch))
                 inflight.add(task)
@@ -389,25 +405,13 @@ class Worker:
         self.metrics.alerts.labels(kind=kind, level=level).inc()
 
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
-        # Natural batches, as in the enrich agent: each record is assessed in turn,
-        # and each country's state is written to the changelog once per batch. The
+        # Natural batches (see natural_batches): each record is assessed in turn, and
+        # each country's state is written to the changelog once per batch. The
         # changelog record goes straight to the app's producer, like every output,
         # so the offset commit that follows (it flushes that producer first) covers
         # it; Faust's own table writes would go through its producer buffer, one
-        # FutureMessage per write. Acks are manual, after the batch.
-        stream.enable_acks = False
-        channel = stream.channel
-        if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
-            raise TypeError(f"the spikes agent needs a channel, got {channel!r}")
-        events: list[EventT[bytes]] = []
-        async for one in stream.events():
-            events.append(one)
-            if len(events) < self.settings.batch_max:
-                if channel.empty():
-                    await asyncio.sleep(0)
-                if not channel.empty():
-                    continue
-            batch, events = events, []
+        # FutureMessage per write. The batch is acknowledged after that.
+        async for batch in natural_batches(stream, self.settings.batch_max):
             await self._spike_batch(batch)
             for event in batch:
                 await stream.ack(event)
