@@ -78,7 +78,7 @@ import operator
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -731,7 +731,7 @@ class EscalationTagger:
         # hit order; the hit number keeps the comparison off the pattern.
         phrases: list[tuple[int, int, bool, int, _Pattern]] = []
         contexts: list[tuple[int, int]] = []
-        # The hot loop: _matches() inlined (this runs for every article).
+        # The hot loop: _resolve() inlined (this runs for every article).
         for i, _, end in hits:
             end_idx = end - 1
             for p in values[i]:
@@ -820,20 +820,8 @@ class EscalationTagger:
         if folded is not None and self._cue_matcher is not None:
             # One DFA scan of the sentence's bytes (pyahocorasick's iterator costs more).
             values = self._cue_values
-            for i, _, e in self._cue_matcher.find_matches_as_indexes(
-                folded[s0 : s1 + 2], overlapping=True
-            ):
-                end_idx = s0 + e - 1
-                for p in values[i]:
-                    space = padded.find(" ", end_idx) if p.prefix else end_idx
-                    if p.tail is not None:
-                        m = p.tail.match(padded, space)
-                        if m is None:
-                            continue
-                        head_end, space = space - 1, m.end()
-                        if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
-                            continue
-                    found.append((end_idx - p.key_len + 1, space - 1, p))
+            hits = self._cue_matcher.find_matches_as_indexes(folded[s0 : s1 + 2], overlapping=True)
+            found.extend(_resolve(((s0 + e - 1, values[i]) for i, _, e in hits), padded, text))
         else:
             found.extend(_matches(self._cue_automaton, padded, text, s0, s1 + 2))
         if not found:
@@ -919,9 +907,20 @@ def _matches(
     is the text offset of the character after it: a key's leading space sits
     at the padded offset equal to its first word's offset in *text*.
     """
-    for end_idx, patterns in automaton.iter(padded, lo, hi):
+    return _resolve(automaton.iter(padded, lo, hi), padded, text)
+
+
+def _resolve(
+    hits: Iterable[tuple[int, Sequence[_Pattern]]], padded: str, text: str
+) -> Iterator[tuple[int, int, _Pattern]]:
+    """Yield ``(start, end, pattern)`` of each ``(end index, patterns)`` hit that holds.
+
+    A pattern with a tail holds when the tail follows within its gap and no
+    clause break lies in the gap. The phrase scan in ``_tag_field`` inlines this
+    for speed; the cue scans and the pyahocorasick path share it here.
+    """
+    for end_idx, patterns in hits:
         for p in patterns:
-            start = end_idx - p.key_len + 1
             space = padded.find(" ", end_idx) if p.prefix else end_idx
             if p.tail is not None:
                 m = p.tail.match(padded, space)
@@ -930,7 +929,7 @@ def _matches(
                 head_end, space = space - 1, m.end()
                 if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                     continue
-            yield start, space - 1, p
+            yield end_idx - p.key_len + 1, space - 1, p
 
 
 def _adjacent(group: _CueGroup) -> bool:
