@@ -61,7 +61,7 @@ COPY --from=builder /app /app
 WORKDIR /app
 USER brinkwatch:brinkwatch
 
-EXPOSE 9108
+EXPOSE 9108 8088
 
 ENTRYPOINT ["brinkwatch"]
 CMD ["worker"]

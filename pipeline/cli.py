@@ -162,25 +162,88 @@ def broker(
 
 @cli.command()
 def feed(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin (JSONL).")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders, http(s) URLs, or - for stdin (JSONL).")
+    ],
     bootstrap_servers: BootstrapOpt = None,
     topic: Annotated[str | None, typer.Option(help="Overrides BRINKWATCH_TOPIC_ARTICLES.")] = None,
+    follow: Annotated[
+        float,
+        typer.Option(
+            help="Read the paths again every SECONDS and send only new articles "
+            "(a live wire's feed URL, a growing folder); 0: read once.",
+            metavar="SECONDS",
+        ),
+    ] = 0.0,
+    rounds: Annotated[
+        int, typer.Option(help="With --follow: stop after this many reads (0: until Ctrl-C).")
+    ] = 0,
 ) -> int:
-    """Publish articles (text, JSON, JSONL, RSS/Atom) keyed by id; report bad records."""
-    from pipeline.clients import feed_records, make_producer
-    from pipeline.sources import read_articles
+    """Publish articles (text, JSON, JSONL, RSS/Atom; files or URLs) keyed by id."""
+    import time
 
+    from pipeline.clients import feed_records, make_producer
+    from pipeline.sources import Follower, read_articles
+
+    if follow < 0 or rounds < 0:
+        raise typer.BadParameter("--follow and --rounds must be >= 0")
     s = _settings(bootstrap_servers)
+    target = topic or s.topic_articles
     producer = make_producer(s.bootstrap_servers)
+    bad = 0
     try:
-        report = feed_records(producer, topic or s.topic_articles, read_articles(paths))
+        if not follow:
+            report = feed_records(producer, target, read_articles(paths))
+            for err in report.errors:
+                print(f"bad record: {err}", file=sys.stderr)
+            print(f"sent {len(report.sent)} article(s) to {target}; {len(report.errors)} bad")
+            return 1 if report.errors else 0
+        follower = Follower(list(paths))
+        done = 0
+        while True:
+            started = time.monotonic()
+            report = feed_records(producer, target, follower.poll())
+            for err in report.errors:
+                print(f"bad record: {err}", file=sys.stderr)
+            bad += len(report.errors)
+            print(f"sent {len(report.sent)} new article(s) to {target}; "
+                  f"{len(report.errors)} bad", flush=True)
+            done += 1
+            if rounds and done >= rounds:
+                return 1 if bad else 0
+            time.sleep(max(0.0, follow - (time.monotonic() - started)))
     finally:
         producer.close()
-    for err in report.errors:
-        print(f"bad record: {err}", file=sys.stderr)
-    target = topic or s.topic_articles
-    print(f"sent {len(report.sent)} article(s) to {target}; {len(report.errors)} bad")
-    return 1 if report.errors else 0
+
+
+@cli.command()
+def ingest(
+    bootstrap_servers: BootstrapOpt = None,
+    host: Annotated[str | None, typer.Option(help="Overrides BRINKWATCH_INGEST_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides BRINKWATCH_INGEST_PORT.")] = None,
+) -> int:
+    """Serve POST /articles (JSON, JSON lines, RSS/Atom, text): each good article to the topic."""
+    import signal
+    import threading
+
+    from pipeline.ingest import IngestServer
+
+    s = _settings(bootstrap_servers)
+    stop = threading.Event()
+    server = IngestServer(s, host=host, port=port)
+    server.start()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        auth = "a bearer token" if s.ingest_token else "no token"
+        print(f"ingesting on http://{server.host}:{server.port}/articles -> "
+              f"{s.topic_articles} ({auth}); /metrics, /healthz; Ctrl-C stops", flush=True)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+    return 0
 
 
 @cli.command()

@@ -50,13 +50,23 @@ __all__ = [
     "DEFAULT_PORT",
     "END_TO_END_BUCKETS",
     "ESCALATION_BUCKETS",
+    "INGEST_CODES",
+    "INGEST_RESULTS",
     "OTHER_COUNTRY",
     "STAGES",
     "STAGE_BUCKETS",
+    "IngestMetrics",
     "Metrics",
     "MetricsServer",
     "country_label",
 ]
+
+#: What became of a record sent to the ingestion server (the ``result`` label).
+INGEST_RESULTS: Final[tuple[str, ...]] = ("accepted", "rejected")
+#: HTTP status codes the ingestion server answers with (the ``code`` label).
+INGEST_CODES: Final[tuple[str, ...]] = (
+    "202", "400", "401", "404", "405", "411", "413", "415", "422", "503",
+)
 
 #: Port the worker serves its metrics on unless told otherwise.
 DEFAULT_PORT: Final = 9108
@@ -257,6 +267,53 @@ class Metrics:
     def set_lag(self, topic: str, partition: int, lag: int) -> None:
         """Set the consumer lag of one partition (negative values are reported as 0)."""
         self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(lag, 0))
+
+
+class IngestMetrics:
+    """The metrics of ``brinkwatch ingest`` (the HTTP front door), built from one registry.
+
+    ``registry`` None makes a fresh :class:`~prometheus_client.CollectorRegistry`;
+    ``process_collectors`` adds the process, platform and GC collectors to it.
+    """
+
+    registry: CollectorRegistry
+    requests: Counter
+    records: Counter
+    request_seconds: Histogram
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, process_collectors: bool = True
+    ) -> None:
+        """Create every ingestion metric in ``registry`` (a new one when None)."""
+        self.registry = registry if registry is not None else CollectorRegistry()
+        reg = self.registry
+        if process_collectors:
+            ProcessCollector(registry=reg)
+            PlatformCollector(registry=reg)
+            GCCollector(registry=reg)
+        self.requests = Counter(
+            "brinkwatch_ingest_requests_total",
+            "POST /articles requests answered, by HTTP status code.",
+            ["code"],
+            registry=reg,
+        )
+        self.records = Counter(
+            "brinkwatch_ingest_records_total",
+            "Records received over HTTP: accepted (published to the articles topic) or "
+            "rejected (reported to the sender with line and reason).",
+            ["result"],
+            registry=reg,
+        )
+        self.request_seconds = Histogram(
+            "brinkwatch_ingest_request_duration_seconds",
+            "Time from a request's arrival to its answer (publication acknowledged).",
+            buckets=STAGE_BUCKETS,
+            registry=reg,
+        )
+        for code in INGEST_CODES:
+            self.requests.labels(code=code)
+        for result in INGEST_RESULTS:
+            self.records.labels(result=result)
 
 
 class MetricsServer:

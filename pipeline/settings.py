@@ -26,8 +26,8 @@ ENV_PREFIX = "BRINKWATCH_"
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
 
 
-def _doc(text: str) -> dict[str, str]:
-    return {"doc": text}
+def _doc(text: str, *, secret: bool = False) -> dict[str, Any]:
+    return {"doc": text, "secret": secret}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +197,27 @@ class Settings:
     spike_min_articles: int = field(
         default=5, metadata=_doc("Articles a country's window needs before it can spike.")
     )
+    # HTTP ingestion (`brinkwatch ingest`)
+    ingest_host: str = field(
+        default="0.0.0.0", metadata=_doc("Bind address of the HTTP ingestion server.")
+    )
+    ingest_port: int = field(
+        default=8088,
+        metadata=_doc("Port of the HTTP ingestion server: POST /articles (0: any free port)."),
+    )
+    ingest_max_body_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_doc("Largest request body the ingestion server reads (413 above it)."),
+    )
+    ingest_token: str = field(
+        default="",
+        repr=False,
+        metadata=_doc(
+            "When set, POST /articles needs the header `Authorization: Bearer <token>` "
+            "(401 otherwise); shown masked by `brinkwatch config`.",
+            secret=True,
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,10 +239,12 @@ class Settings:
             raise ConfigError("BRINKWATCH_PARTITIONS", str(self.partitions), "must be >= 1")
         for name in ("producer_max_batch_bytes", "consumer_max_fetch_bytes", "max_poll_records",
                      "commit_every", "stream_buffer_maxsize", "consumer_fetch_max_wait_ms",
-                     "batch_max"):
+                     "batch_max", "ingest_max_body_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),
                                   "must be >= 1")
+        if not 0 <= self.ingest_port <= 65535:
+            raise ConfigError("BRINKWATCH_INGEST_PORT", str(self.ingest_port), "not a port")
         if self.tagging_processes < 0:
             raise ConfigError(
                 "BRINKWATCH_TAGGING_PROCESSES", str(self.tagging_processes), "must be >= 0"
@@ -300,12 +323,19 @@ class Settings:
         return out
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """Return ``(variable, effective value, description)`` for every setting."""
+        """Return ``(variable, effective value, description)`` for every setting.
+
+        A secret's value is shown as ``***`` when it is set, so the output can be shared.
+        """
         env = self.as_env()
-        return [
-            (ENV_PREFIX + f.name.upper(), env[ENV_PREFIX + f.name.upper()], f.metadata["doc"])
-            for f in dataclasses.fields(self)
-        ]
+        out = []
+        for f in dataclasses.fields(self):
+            name = ENV_PREFIX + f.name.upper()
+            value = env[name]
+            if f.metadata["secret"] and value:
+                value = "***"
+            out.append((name, value, f.metadata["doc"]))
+        return out
 
 
 def _int(name: str, raw: str) -> int:
