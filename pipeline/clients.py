@@ -88,6 +88,28 @@ def feed_records(producer: Any, topic: str, records: Iterable[Record]) -> FeedRe
     return report
 
 
+def _seek_to_true_end(consumer: Any, tps: list[Any], timeout: float = 5.0) -> None:
+    """Position *consumer* at the real end of each of *tps*.
+
+    Tansu answers ListOffsets(latest) with the offset after the first record of
+    a partition's last batch, so ``seek_to_end`` alone would replay the rest of
+    that batch (old records, printed as new). A fetch response carries the true
+    high watermark on Tansu and Kafka alike: fetch once from just before the
+    reported end, then seek to the larger of the two. Records seen meanwhile
+    are old and dropped.
+    """
+    ends = consumer.end_offsets(tps)
+    for tp in tps:
+        consumer.seek(tp, max(ends[tp] - 1, 0))
+    waiting = {tp for tp in tps if ends[tp] > 0}
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        consumer.poll(timeout_ms=100)
+        waiting = {tp for tp in waiting if consumer.highwater(tp) is None}
+    for tp in tps:
+        consumer.seek(tp, max(ends[tp], consumer.highwater(tp) or 0))
+
+
 def read_topic(
     bootstrap_servers: str,
     topics: list[str],
@@ -128,7 +150,7 @@ def read_topic(
         if from_beginning:
             consumer.seek_to_beginning(*tps)
         else:
-            consumer.seek_to_end(*tps)
+            _seek_to_true_end(consumer, tps)
         deadline = None if timeout is None else time.monotonic() + timeout
         while deadline is None or time.monotonic() < deadline:
             batch = consumer.poll(timeout_ms=poll_ms)
