@@ -67,6 +67,10 @@ class BenchError(BrinkwatchError):
 #: The targets on the reference machine (2 cores): name → (comparison, threshold, unit).
 TARGETS: dict[str, tuple[str, float, str]] = {
     "tagging_all_per_core": (">=", 5000.0, "articles/s"),
+    # the taggers' own targets (issues #3, #4, #5), on the same corpus
+    "tagging_countries_per_core": (">=", 20000.0, "articles/s"),
+    "tagging_entities_words_per_core": (">=", 1_000_000.0, "words/s"),
+    "tagging_escalation_us_per_article": ("<=", 50.0, "µs"),
     "pipeline_vs_faust": (">=", 0.8, "x"),
     "pipeline_articles_per_s": (">=", 3000.0, "articles/s"),
     "latency_p99_ms": ("<=", 250.0, "ms"),
@@ -451,6 +455,7 @@ def _result(
         "latency_ms": {k: latency[k] for k in ("p50", "p95", "p99", "max")},
         "latency": latency,
         "tagging_articles_per_s_per_core": tag["throughput"]["articles_per_s_per_core"],
+        "tagging_words_per_s_per_core": tag["throughput"]["words_per_s_per_core"],
         "words_per_s": tag["throughput"]["words_per_s"],
         "worker_peak_rss_mb": rss,
         "scaling": {
@@ -484,8 +489,13 @@ def _result(
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Return ``{name: {target, value, met}}`` for :data:`TARGETS` from a result dict."""
+    per_core = result["tagging_articles_per_s_per_core"]
     values: dict[str, float | None] = {
-        "tagging_all_per_core": result["tagging_articles_per_s_per_core"]["all"],
+        "tagging_all_per_core": per_core["all"],
+        "tagging_countries_per_core": per_core["countries"],
+        "tagging_entities_words_per_core": result["tagging_words_per_s_per_core"]["entities"],
+        "tagging_escalation_us_per_article": round(1e6 / per_core["escalation"], 1)
+        if per_core["escalation"] else None,
         "pipeline_vs_faust": result["pipeline_vs_faust"],
         "pipeline_articles_per_s": result["pipeline_articles_per_s"],
         "latency_p99_ms": result["latency_ms"]["p99"],
@@ -497,7 +507,8 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, (op, threshold, unit) in TARGETS.items():
         value = values[name]
         met = None if value is None else (value >= threshold if op == ">=" else value <= threshold)
-        out[name] = {"target": f"{op} {threshold:g} {unit}".strip(), "value": value, "met": met}
+        shown = f"{int(threshold):,}" if float(threshold).is_integer() else f"{threshold:g}"
+        out[name] = {"target": f"{op} {shown} {unit}".strip(), "value": value, "met": met}
     return out
 
 
@@ -548,9 +559,11 @@ def render(result: dict[str, Any]) -> str:
         f"p99 {_num(lat['p99'], 1)} ms, max {_num(lat['max'], 1)} ms")
     add(f"worker peak RSS: {_num(result['worker_peak_rss_mb'], 1)} MB")
     add("")
-    add("tagging in process (articles/s per core): "
-        + ", ".join(f"{k} {_num(tag[k])}" for k in ("countries", "entities", "escalation", "all"))
-        + f"; {_num(result['words_per_s'])} words/s")
+    words = result["tagging_words_per_s_per_core"]
+    add("tagging in process, per core: " + ", ".join(
+        f"{k} {_num(tag[k])} art/s ({_num(words[k] / 1e6, 2)} M words/s, "
+        f"{_num(1e6 / tag[k] if tag[k] else None)} µs)"
+        for k in ("countries", "entities", "escalation", "all")))
     sizes = result["scaling"]["by_size"]
     add("cost vs length: " + ", ".join(
         f"{label} {_num(v['us_per_article'])} µs ({_num(v['us_per_kb'])} µs/KB)"

@@ -38,7 +38,7 @@ def _rounds(articles: Sequence[Article], min_seconds: float, step: Callable[[Art
 
 
 def tagging_throughput(articles: Sequence[Article], *, min_seconds: float = 2.0) -> dict[str, Any]:
-    """Return articles/s per core of each tagger and of all three, and words/s of all three."""
+    """Return articles/s and words/s per core of each tagger and of all three."""
     from pipeline.tagging import Tagger
 
     tagger = Tagger()
@@ -69,9 +69,11 @@ def tagging_throughput(articles: Sequence[Article], *, min_seconds: float = 2.0)
         n, seconds = _rounds(articles, min_seconds, step)
         per_core[name] = round(n / seconds, 1)
     words = sum(len(a["title"].split()) + len(a["body"].split()) for a in articles)
+    mean_words = words / len(articles)
     return {
         "articles_per_s_per_core": per_core,
-        "words_per_s": round(words / len(articles) * per_core["all"], 1),
+        "words_per_s_per_core": {k: round(mean_words * rate, 1) for k, rate in per_core.items()},
+        "words_per_s": round(mean_words * per_core["all"], 1),
         "articles": len(articles),
         "mean_words": round(words / len(articles), 1),
     }

@@ -57,7 +57,8 @@ def test_quick_bench_shape_and_positive_figures(monkeypatch: pytest.MonkeyPatch)
 
     figures = ("ceiling_msgs_per_s", "faust_passthrough_msgs_per_s", "pipeline_articles_per_s",
                "pipeline_vs_faust", "pipeline_vs_ceiling", "latency_ms", "latency",
-               "tagging_articles_per_s_per_core", "words_per_s", "worker_peak_rss_mb",
+               "tagging_articles_per_s_per_core", "tagging_words_per_s_per_core", "words_per_s",
+               "worker_peak_rss_mb",
                "scaling", "stages")
     for path, value in _numbers({k: result[k] for k in figures}):
         assert isinstance(value, numbers.Real) and not isinstance(value, bool), path

@@ -158,7 +158,9 @@ def _result() -> dict[str, Any]:
                     "p99": 260.5, "max": 300.0},
         "tagging_articles_per_s_per_core": {"countries": 20000.0, "entities": 15000.0,
                                             "escalation": 25000.0, "all": 6000.0},
-        "words_per_s": 2_900_000.0,
+        "tagging_words_per_s_per_core": {"countries": 9_600_000.0, "entities": 720_000.0,
+                                         "escalation": 12_000_000.0, "all": 2_880_000.0},
+        "words_per_s": 2_880_000.0,
         "worker_peak_rss_mb": 310.2,
         "scaling": {
             "by_size": {
@@ -194,6 +196,10 @@ def test_targets_met_and_missed() -> None:
     t = _result()["targets"]
     assert set(t) == set(TARGETS)
     assert t["tagging_all_per_core"]["met"] is True
+    assert t["tagging_countries_per_core"]["met"] is True  # 20,000 >= 20,000
+    assert t["tagging_entities_words_per_core"]["met"] is False  # 0.72 M < 1 M
+    assert t["tagging_escalation_us_per_article"]["value"] == 40.0  # 1e6 / 25,000
+    assert t["tagging_escalation_us_per_article"]["met"] is True
     assert t["pipeline_vs_faust"]["met"] is True
     assert t["pipeline_articles_per_s"]["met"] is True
     assert t["latency_p99_ms"]["met"] is False  # 260.5 > 250
@@ -227,8 +233,9 @@ def test_render_known_result() -> None:
                for line in lines)
     assert "p50 40.0 ms, p95 120.0 ms, p99 260.5 ms, max 300.0 ms" in text
     assert "worker peak RSS: 310.2 MB" in text
-    assert "countries 20,000, entities 15,000, escalation 25,000, all 6,000" in text
-    assert "2,900,000 words/s" in text
+    assert "countries 20,000 art/s (9.60 M words/s, 50 µs)" in text
+    assert "entities 15,000 art/s (0.72 M words/s, 67 µs)" in text
+    assert "all 6,000 art/s (2.88 M words/s, 167 µs)" in text
     assert "30KB 1,650 µs (55 µs/KB)" in text
     assert "x1 50 µs/article, x2 52 µs/article" in text
     verdicts = {line.split()[0]: line.split()[-1] for line in lines
@@ -237,6 +244,8 @@ def test_render_known_result() -> None:
         "tagging_all_per_core": "yes", "pipeline_vs_faust": "yes",
         "pipeline_articles_per_s": "yes", "latency_p99_ms": "NO", "worker_peak_rss_mb": "NO",
         "tagging_cost_per_kb_30kb_vs_3kb": "yes", "tagging_cost_gazetteer_2x_vs_1x": "yes",
+        "tagging_countries_per_core": "yes", "tagging_entities_words_per_core": "NO",
+        "tagging_escalation_us_per_article": "yes",
     }
 
 
