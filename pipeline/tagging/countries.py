@@ -303,6 +303,9 @@ _COMPANY_WORDS = _wordset(
     "products manufacturing national federal"
 )
 _FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trust"))
+# What may stand between a given name and a surname (one character).
+_BLANKS = (" ", "\n")
+_NO_SURNAMES: Final[frozenset[str]] = frozenset()
 
 
 class _Entry(NamedTuple):
@@ -739,10 +742,17 @@ class CountryTagger:
         """
         stats: dict[str, list[float]] = {}
         evidence: dict[str, list[Evidence]] = {}
-        if title:
-            self._field(title, "title", len(title), stats, evidence)
-        if body:
-            self._field(body, "body", _lead_end(body), stats, evidence)
+        title_hits = self._hits(title) if title else None
+        body_hits = self._hits(body) if body else None
+        # Surnames: one-word names seen after a given name anywhere in the article
+        # ("strategist Michael Metz ... Metz said"): their bare mentions are the person too.
+        surnames: frozenset[str] = _NO_SURNAMES
+        if (title_hits and title_hits[1]) or (body_hits and body_hits[1]):
+            surnames = _surnames(title, title_hits) | _surnames(body, body_hits)
+        if title_hits is not None:
+            self._field(title, "title", len(title), stats, evidence, title_hits, surnames)
+        if body_hits is not None:
+            self._field(body, "body", _lead_end(body), stats, evidence, body_hits, surnames)
         w = self._count_weights
         for st in stats.values():
             # The model's count features: weight * log1p(count) (zero counts add 0.0).
@@ -813,14 +823,15 @@ class CountryTagger:
                 special = plan[5]
                 if special:
                     if special & _S_GIVEN:
-                        # As _after_given_name: the word, then full stops, then one space.
+                        # As _after_given_name: the word, then full stops, then one space
+                        # or line break.
                         k = end
                         while text[k : k + 1] == ".":
                             k += 1
                         if (
-                            text[k : k + 1] == " "
+                            text[k : k + 1] in _BLANKS
                             and k - start < 20
-                            and (start == 0 or text[start - 1] == " ")
+                            and (start == 0 or text[start - 1] in _BLANKS)
                         ):
                             after_given.add(k + 1)
                     if special & _S_REJECT:
@@ -885,13 +896,16 @@ class CountryTagger:
         zone_end: int,
         stats: dict[str, list[float]],
         evidence: dict[str, list[Evidence]],
+        scan: tuple[list[_Hit], set[int]],
+        surnames: frozenset[str],
     ) -> None:
-        """Find the country mentions in one field; add them to *stats* and *evidence*.
+        """Add the country mentions of one field (*scan*, from :meth:`_hits`) to *stats* and
+        *evidence*; a one-word name in *surnames* is a person's name.
 
         Zones: the title and a body's dateline count as the title (0), the body up to
         *zone_end* as its lead (1), the rest as body (2).
         """
-        hits, after_given = self._hits(text)
+        hits, after_given = scan
         lead = 0 if field == "title" else 1
         dateline_end = -1
         if lead and text[:1].isupper() and (dateline := self._dateline(text)):
@@ -909,7 +923,9 @@ class CountryTagger:
             if not slow:
                 # The common case: one reading that names a country, at most the
                 # surname rule ("Anthony Washington").
-                if flags & _F_SURNAME and start in after_given:
+                if flags & _F_SURNAME and (
+                    start in after_given or (surnames and text[start:end] in surnames)
+                ):
                     continue
                 after = text[end : end + 1]
                 if after == " " or after == "-":
@@ -961,7 +977,9 @@ class CountryTagger:
                     ):
                         us_state = True
                         continue
-                    if flags & _F_SURNAME and start in after_given:
+                    if flags & _F_SURNAME and (
+                        start in after_given or (surnames and text[start:end] in surnames)
+                    ):
                         break
                     if flags & _F_PERSON and not us_state:
                         if titleish is None:
@@ -1062,10 +1080,10 @@ class CountryTagger:
         window counts here: that happens only after a 19-character run of one name and
         full stops.
         """
-        if text[start - 1 : start] != " ":
+        if start < 1 or text[start - 1] not in _BLANKS:
             return False
         low = max(0, start - 20)
-        first = text.rfind(" ", low, start - 1) + 1 or low
+        first = max(text.rfind(" ", low, start - 1), text.rfind("\n", low, start - 1)) + 1 or low
         # Given names and honorifics are capitalised: most words end here.
         return (
             text[first : first + 1].isupper() and text[first : start - 1].rstrip(".") in self._given
@@ -1118,6 +1136,20 @@ def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
     if tuple(model["features"]) != FEATURES:
         raise ValueError("salience.json does not describe this tagger's features")
     return tuple(float(w) for w in model["weights"])
+
+
+def _surnames(text: str, found: tuple[list[_Hit], set[int]] | None) -> frozenset[str]:
+    """Return the one-word names that *found* places right after a given name in *text*
+    (as written and in capitals, for an all-capital headline)."""
+    if not found or not found[1]:
+        return _NO_SURNAMES
+    hits, after_given = found
+    names = [
+        text[start:end]
+        for start, end, plan in hits
+        if start in after_given and plan[3] & _F_SURNAME
+    ]
+    return frozenset(names + [name.upper() for name in names])
 
 
 def _us_context(hits: list[_Hit]) -> bool:

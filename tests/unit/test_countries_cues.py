@@ -1,0 +1,78 @@
+"""Tests of the country tagger's newer cues and rules: one short sentence, the expected codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.tagging.countries import CountryTagger
+
+
+@pytest.fixture(scope="module")
+def tagger() -> CountryTagger:
+    """The process-wide tagger."""
+    return CountryTagger.default()
+
+
+def codes(tagger: CountryTagger, body: str, title: str = "") -> set[str]:
+    """Return every country named in *title*/*body*, whatever its salience."""
+    return {c["code"] for c in tagger.tag(title, body, min_salience=0.0)}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The official Iraqi News Agency said the talks failed.", {"IQ"}),
+        ("Tass said the delegation had arrived.", {"RU"}),
+        ("The news agency IRNA quoted the minister.", {"IR"}),
+        ("KUNA said oil output was steady.", {"KW"}),
+        ("Xinhua reported heavy rain.", {"CN"}),
+        ("Tanjug said prices rose.", {"RS"}),
+        ("Prensa Latina said the sugar crop was late.", {"CU"}),
+        ("Kyodo reported the accord.", {"JP"}),
+        ("In an article in Handelsblatt, the banker said so.", {"DE"}),
+        ("The Financial Times reported the bid.", {"GB"}),
+        ("Elf Aquitaine raised its output.", {"FR"}),
+    ],
+)
+def test_state_news_agencies_newspapers_and_state_companies(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """A state news agency, a national newspaper or a state company names its country."""
+    assert codes(tagger, body) == expected
+
+
+def test_commercial_banks_are_not_country_cues(tagger: CountryTagger) -> None:
+    """A bank that leads deals abroad (Nomura, Paribas) names no country by itself."""
+    assert codes(tagger, "The bond was led by Paribas and Nomura International.") == set()
+
+
+def test_old_spelling_of_suriname(tagger: CountryTagger) -> None:
+    """The older English spelling "Surinam" is Suriname."""
+    assert codes(tagger, "Surinam's government opened a congress.") == {"SR"}
+
+
+def test_company_named_after_a_city(tagger: CountryTagger) -> None:
+    """The US drug company Bristol-Myers is not the English city."""
+    assert codes(tagger, "Bristol-Myers Co said its vaccine worked.") == {"US"}
+    assert "GB" in codes(tagger, "The factory in Bristol will close.")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "said strategist\nMichael Metz.",  # the given name ends a line
+        "said strategist Michael\nMetz.",  # the surname starts one
+    ],
+)
+def test_surname_after_a_line_break(tagger: CountryTagger, body: str) -> None:
+    """A given name and its surname may be split by a line break."""
+    assert codes(tagger, body) == set()
+
+
+def test_surname_is_remembered_in_the_article(tagger: CountryTagger) -> None:
+    """Once a word is a surname ("Michael Metz"), its bare mentions are the person too."""
+    body = "Michael Metz raised his estimate.\nMetz said the shares were cheap."
+    assert codes(tagger, body) == set()
+    assert codes(tagger, "Metz said the shares were cheap.", title="METZ SEES GAINS") == {"FR"}
+    # The title's "Metz" is the person named in the body.
+    assert codes(tagger, "Michael Metz said so.", title="METZ SEES GAINS") == set()
