@@ -139,6 +139,10 @@ _POSSESSIVE: Final = ("'s", "’s")
 # Kinds of things a surface can be.
 _ORG, _LOC, _PERSON, _COUNTRY, _DEMONYM, _TITLE, _HONORIFIC, _NOT = range(8)
 _TYPE_NAMES: Final[dict[int, EntityType]] = {_ORG: "ORG", _LOC: "LOC", _PERSON: "PERSON"}
+# Kinds by what they do in a run: entities, country cues, and what ends an unknown chunk.
+_ENTITY_KINDS: Final = frozenset((_ORG, _LOC, _PERSON))
+_CUE_KINDS: Final = frozenset((_COUNTRY, _DEMONYM))
+_CHUNK_STOP_KINDS: Final = frozenset((_TITLE, _HONORIFIC, _ORG))
 
 # Strength of a country attribution.
 _C_TABLE, _C_ADJACENT, _C_SENTENCE = 3, 2, 1
@@ -234,18 +238,13 @@ def _tables() -> _Tables:
 
 # -- per-run analysis --------------------------------------------------------------------
 
-# A segment of a run: (start, end) relative to the run, kind (_ORG/_LOC/_PERSON, or -1 for
-# a lone token whose type the article decides), canonical (or ""), country, country
-# strength and role.
-_Seg = tuple[int, int, int, str, "str | None", int, "str | None"]
-
+# The kind of a lone token whose type the article decides.
 _SINGLE: Final = -1
-# The reading of a run: its segments and the country cues inside it.
-# The reading of a run: its segments, and the country the run's last word names or
-# belongs to (a cue for what follows: "Russian foreign ministry official ...").
-_RawReading = tuple[tuple[_Seg, ...], "str | None"]
-# A segment ready to become a mention: (start, end, kind, surface, canonical, country,
-# country strength, role), the surface and canonical taken from the run once.
+# A segment of a run ready to become a mention: (start, end) relative to the run, kind
+# (_ORG/_LOC/_PERSON or _SINGLE), surface, canonical, country, country strength (0 without
+# a country unless from a table) and role. The reading of a run: its segments, and the
+# country the run's last word names or belongs to (a cue for what follows: "Russian
+# foreign ministry official ...").
 _Ready = tuple[int, int, int, str, str, "str | None", int, "str | None"]
 _Reading = tuple[tuple[_Ready, ...], "str | None"]
 
@@ -548,22 +547,16 @@ class EntityTagger:
         return len(stem) == 1 or stem in _ABBREVS or "." in stem or self._known_cache[tok][0] >= 0
 
     def _analyse_uncached(self, run: str, initial: bool) -> _Reading:
-        """Read a run and make its segments ready to become mentions."""
-        segs, tail = self._read_run(run, initial)
-        if not segs:
-            return _EMPTY if tail is None else ((), tail)
-        ready = []
-        for rs, re_, kind, canonical, country, strength, role in segs:
-            surface = run[rs:re_]
-            cstrength = strength if country or strength == _C_TABLE else 0
-            ready.append((rs, re_, kind, surface, canonical or surface, country, cstrength, role))
-        return tuple(ready), tail
+        """Read a run left to right against the tables (see the module doc).
 
-    def _read_run(self, run: str, initial: bool) -> _RawReading:
-        """Read a run left to right against the tables (see the module doc)."""
-        t = self._t
+        The segments come ready to become mentions (surface and canonical sliced
+        once, the country strength decided); the tail is the country the run's
+        last word names or belongs to.
+        """
         if " " not in run:
             return self._read_word(run, initial)
+        t = self._t
+        known = self._known_cache
         toks = run.split(" ")
         n = len(toks)
         starts: list[int] = []
@@ -582,14 +575,13 @@ class EntityTagger:
                     toks[k] = tok[:-2]
                     ends[k] -= 2
                     breaks.add(k)
-        segs: list[_Seg] = []
 
-        whole = self._known_cache[run] if n > 1 else (-1, "", None)
-        if whole[0] in (_ORG, _LOC, _PERSON):
-            segs.append((0, len(run), whole[0], whole[1], whole[2], _C_TABLE, None))
-            return tuple(segs), whole[2]
-        if whole[0] in (_COUNTRY, _DEMONYM):
-            return (), whole[2]
+        whole, whole_canonical, whole_code = known[run]
+        if whole in _ENTITY_KINDS:
+            seg = (0, len(run), whole, run, whole_canonical or run, whole_code, _C_TABLE, None)
+            return (seg,), whole_code
+        if whole in _CUE_KINDS:
+            return _EMPTY if whole_code is None else ((), whole_code)
 
         i = 0
         if initial:
@@ -607,88 +599,122 @@ class EntityTagger:
                 i += 1
         if i < n - 1 and toks[i] == "The":
             i += 1
+        segs: list[_Ready] = []
         cue_code: str | None = None
         cue_start = -1
         cue_end = -1
         role: str | None = None
         honorific = False
+        calendar = t.calendar
+        org_words = t.org_words
+        loc_suffixes = t.loc_suffixes
+        max_span = t.max_span
         while i < n:
             tok = toks[i]
-            if tok in _CONNECTOR_WORDS or tok in t.calendar:
+            if tok in _CONNECTOR_WORDS or tok in calendar:
                 i += 1
                 continue
-            kind, canonical, code, j = self._known_from(run, starts, ends, toks, i, n, breaks)
-            if kind in (_COUNTRY, _DEMONYM):
-                if cue_code is None or cue_end != starts[i] - 1:
-                    cue_start = starts[i]
-                cue_code, cue_end = code, ends[j - 1]
-                i = j
-                continue
-            if kind == _TITLE:
-                title = run[starts[i] : ends[j - 1]]
-                role = title if role is None else f"{role} {title}"
-                i = j
-                continue
-            if kind == _HONORIFIC:
-                honorific = True
-                i = j
-                continue
-            if kind == _NOT:
-                i = j
-                cue_code = None
-                continue
-            if kind == _ORG:
-                segs.append((starts[i], ends[j - 1], _ORG, canonical, code, _C_TABLE, None))
-                i = j
-                cue_code = None
-                continue
-            if kind == _PERSON:
-                segs.append((starts[i], ends[j - 1], _PERSON, "", code, _C_TABLE, role))
-                i = j
-                role = None
-                continue
+            # The longest known span from token i (_known_from, inlined: it runs per chunk).
+            j = n if n - i <= max_span else i + max_span
+            start = starts[i]
+            while True:
+                if breaks and j - 1 > i and any(i <= b < j - 1 for b in breaks):
+                    j -= 1
+                    continue
+                kind, canonical, code = known[run[start : ends[j - 1]]]
+                if kind >= 0 or j == i + 1:
+                    break
+                j -= 1
+            if kind >= 0:
+                if kind in _CUE_KINDS:
+                    if cue_code is None or cue_end != start - 1:
+                        cue_start = start
+                    cue_code, cue_end = code, ends[j - 1]
+                    i = j
+                    continue
+                if kind == _TITLE:
+                    title = run[start : ends[j - 1]]
+                    role = title if role is None else f"{role} {title}"
+                    i = j
+                    continue
+                if kind == _HONORIFIC:
+                    honorific = True
+                    i = j
+                    continue
+                if kind == _NOT:
+                    i = j
+                    cue_code = None
+                    continue
+                if kind == _ORG:
+                    end = ends[j - 1]
+                    surface = run[start:end]
+                    segs.append(
+                        (start, end, _ORG, surface, canonical or surface, code, _C_TABLE, None)
+                    )
+                    i = j
+                    cue_code = None
+                    continue
+                if kind == _PERSON:
+                    end = ends[j - 1]
+                    surface = run[start:end]
+                    segs.append((start, end, _PERSON, surface, surface, code, _C_TABLE, role))
+                    i = j
+                    role = None
+                    continue
             # A place, or an unknown chunk: extend to the chunk's end.
-            k = i + (j - i if kind == _LOC else 1)
+            k = j if kind == _LOC else i + 1
             while k < n and k - 1 not in breaks:
                 nxt = toks[k]
                 if nxt == "and":
                     # "Food and Agriculture Organization" stays whole, "Russia and Ukraine" not.
-                    stop = not self._org_after_and(toks, k, n, i)
-                elif nxt in ("of", "for"):
-                    stop = kind == _LOC or not self._absorbs_of(toks, i, k)
+                    if not self._org_after_and(toks, k, n, i):
+                        break
+                elif nxt == "of" or nxt == "for":
+                    if kind == _LOC or not self._absorbs_of(toks, i, k):
+                        break
                 elif kind == _LOC:
-                    stop = nxt not in t.loc_suffixes and nxt not in t.org_words
-                else:
-                    stop = self._starts_known(toks, k, n)
-                if stop:
-                    break
+                    if nxt not in loc_suffixes and nxt not in org_words:
+                        break
+                elif nxt not in org_words and nxt not in loc_suffixes:
+                    # _starts_known, inlined: a title, a country word or a known name.
+                    next_kind = known[nxt][0]
+                    if next_kind == _LOC:
+                        # "Kurdish Peshmerga", "Friday Mosul" split; "George Washington" not.
+                        if toks[k - 1] not in t.first_names:
+                            break
+                    elif next_kind in _CHUNK_STOP_KINDS or (next_kind in _CUE_KINDS and k + 1 < n):
+                        break
                 k += 1
             while k - 1 > i and toks[k - 1] in _CONNECTOR_WORDS:
                 k -= 1
-            chunk = toks[i:k]
-            cstart, cend = starts[i], ends[k - 1]
-            adjacent_cue = cue_code is not None and cue_end == cstart - 1
-            seg_kind = self._classify(chunk, kind, role, honorific)
+            cend = ends[k - 1]
+            adjacent_cue = cue_code is not None and cue_end == start - 1
+            seg_kind = self._classify(toks[i:k], kind, role, honorific)
             if seg_kind == _ORG and adjacent_cue:
-                segs.append((cue_start, cend, _ORG, "", cue_code, _C_ADJACENT, None))
+                surface = run[cue_start:cend]
+                strength = _C_ADJACENT if cue_code else 0
+                segs.append((cue_start, cend, _ORG, surface, surface, cue_code, strength, None))
             elif seg_kind == _LOC and kind == _LOC:
-                name = canonical if k == j else ""
-                segs.append((cstart, cend, _LOC, name, code, _C_TABLE, None))
+                surface = run[start:cend]
+                name = (canonical or surface) if k == j else surface
+                segs.append((start, cend, _LOC, surface, name, code, _C_TABLE, None))
             elif seg_kind is not None:
                 c = cue_code if adjacent_cue or role is not None else None
+                surface = run[start:cend]
                 segs.append(
                     (
-                        cstart,
+                        start,
                         cend,
                         seg_kind,
-                        "",
+                        surface,
+                        surface,
                         c,
-                        _C_ADJACENT,
+                        _C_ADJACENT if c else 0,
                         role if seg_kind in (_PERSON, _SINGLE) else None,
                     )
                 )
             if kind == _LOC:
-                cue_code, cue_start, cue_end = code, cstart, cend
+                cue_code, cue_start, cue_end = code, start, cend
             else:
                 cue_code = None
             role = None
@@ -698,22 +724,42 @@ class EntityTagger:
         if cue_code is not None and cue_end == len(run):
             tail = cue_code
         elif segs and segs[-1][1] == len(run):
-            tail = segs[-1][4]
+            tail = segs[-1][5]
+        if not segs:
+            return _EMPTY if tail is None else ((), tail)
         return tuple(segs), tail
 
-    def _read_word(self, word: str, initial: bool) -> _RawReading:
+    def _read_word(self, word: str, initial: bool) -> _Reading:
         """Read a one-word run (the common case) without the general machinery."""
         kind, canonical, code = self._known_cache[word]
-        if kind in (_ORG, _LOC, _PERSON):
-            return ((0, len(word), kind, canonical, code, _C_TABLE, None),), code
         if kind >= 0:
-            return (), code if kind in (_COUNTRY, _DEMONYM) else None
+            if kind in _ENTITY_KINDS:
+                return ((0, len(word), kind, word, canonical or word, code, _C_TABLE, None),), code
+            if kind in _CUE_KINDS and code is not None:
+                return (), code
+            return _EMPTY
         if initial and self._is_common(word):
-            return (), None
-        seg_kind = self._classify([word], -1, None, False)
+            return _EMPTY
+        seg_kind = self._classify_word(word)
         if seg_kind is None:
-            return (), None
-        return ((0, len(word), seg_kind, "", None, _C_ADJACENT, None),), None
+            return _EMPTY
+        return ((0, len(word), seg_kind, word, word, None, 0, None),), None
+
+    def _classify_word(self, word: str) -> int | None:
+        """Type an unknown one-word chunk (:meth:`_classify` of ``[word]``, without a role)."""
+        t = self._t
+        if word in t.org_words or word in t.org_suffixes:
+            return None if word in t.not_entities else _ORG
+        if (
+            word in t.misc_prefixes
+            or word in t.misc_suffixes
+            or word in t.not_entities
+            or word.lower() in t.function_words
+        ):
+            return None
+        if "-" in word and word.rpartition("-")[2] in t.compound_suffixes:
+            return None
+        return _SINGLE
 
     def _known_from(
         self,
@@ -763,17 +809,6 @@ class EntityTagger:
             tok in t.org_words or tok in t.loc_prefixes or tok in t.loc_suffixes
             for tok in toks[i:k]
         )
-
-    def _starts_known(self, toks: list[str], k: int, n: int) -> bool:
-        """Return True if a title, a country word or a known name starts at token *k*."""
-        tok = toks[k]
-        if tok in self._t.org_words or tok in self._t.loc_suffixes:
-            return False
-        kind = self._known_cache[tok][0]
-        if kind == _LOC:
-            # "Kurdish Peshmerga", "Friday Mosul" split; "George Washington" does not.
-            return toks[k - 1] not in self._t.first_names
-        return kind in (_TITLE, _HONORIFIC, _ORG) or (kind in (_COUNTRY, _DEMONYM) and k + 1 < n)
 
     def _classify(
         self, chunk: list[str], kind: int, role: str | None, honorific: bool
