@@ -310,22 +310,53 @@ class _RunCache(dict[str, _Entry]):
 
 
 _Known = tuple[int, str, "str | None"]
+_UNKNOWN: Final[_Known] = (-1, "", None)
+
+
+def _country_tables(
+    lookup: Lookup,
+) -> tuple[dict[str, tuple[str, str] | None], dict[str, tuple[str, str] | None]] | None:
+    """Return the (exact, case-folded) tables behind :meth:`CountryTagger.lookup`, if *lookup*
+    is that method; None for any other look-up (it is then asked surface by surface).
+
+    The country tagger offers no public view of its tables; this reads the two dicts its
+    ``lookup`` reads (tests/unit/test_entities_tables.py fails if that ever changes).
+    """
+    from pipeline.tagging.countries import CountryTagger
+
+    owner = getattr(lookup, "__self__", None)
+    if not isinstance(owner, CountryTagger) or getattr(lookup, "__func__", None) is not (
+        CountryTagger.lookup
+    ):
+        return None
+    exact = getattr(owner, "_lookup_exact", None)
+    folded = getattr(owner, "_lookup_folded", None)
+    if not isinstance(exact, dict) or not isinstance(folded, dict):
+        return None
+    return exact, folded
 
 
 class _KnownCache(dict[str, _Known]):
-    """Surface -> (kind, canonical, country); a miss asks the tables (subscripting is C-level)."""
+    """Surface -> (kind, canonical, country); a miss asks the tables (subscripting is C-level).
 
-    __slots__ = ("_make",)
+    It starts with every surface the tables know (*base*, see
+    :meth:`EntityTagger._load_known`), so a miss is an unknown word or a multi-word
+    surface; trimming keeps the base.
+    """
 
-    def __init__(self, make: Callable[[str], _Known]) -> None:
-        super().__init__()
+    __slots__ = ("_base", "_make")
+
+    def __init__(self, make: Callable[[str], _Known], base: dict[str, _Known]) -> None:
+        super().__init__(base)
         self._make = make
+        self._base = base
 
     def __missing__(self, surface: str) -> _Known:
         """Classify a surface not seen yet, store it (bounded) and return it."""
         result = self._make(surface)
-        if len(self) >= _CACHE_LIMIT:
+        if len(self) >= len(self._base) + _CACHE_LIMIT:
             self.clear()
+            self.update(self._base)
         self[surface] = result
         return result
 
@@ -424,7 +455,6 @@ class EntityTagger:
         self._lookup: Lookup = lookup
         self._t = _tables()
         self.data_version: str = self._t.version
-        self._known_cache = _KnownCache(self._classify_surface)
         # The entity tables in one dict, in order of precedence (first entry wins).
         self._static: dict[str, tuple[int, str, str | None]] = {}
         for surface, (canonical, code) in self._t.orgs.items():
@@ -435,6 +465,9 @@ class EntityTagger:
             self._static.setdefault(surface, (_HONORIFIC, surface, None))
         for surface, (canonical, code) in self._t.regions.items():
             self._static.setdefault(surface, (_LOC, canonical, code))
+        self._folded: dict[str, _Known] | None = None
+        self._heads: frozenset[str] | None = None
+        self._known_cache = _KnownCache(self._classify_surface, self._load_known())
         self._run_cache = _RunCache(self._entry)
         self._info_cache: dict[str, _RunInfo] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
@@ -461,11 +494,48 @@ class EntityTagger:
 
     def _classify_surface(self, surface: str) -> tuple[int, str, str | None]:
         """Classify a surface from the tables (the cache's miss path; see :meth:`_known`)."""
+        folded = self._folded
+        if folded is not None and surface and not (surface[0].isspace() or surface[-1].isspace()):
+            # The country tables are loaded (_load_known): a surface not in the cache's base
+            # is a multi-word surface in any case, or unknown.
+            return folded.get(surface.casefold(), _UNKNOWN) if " " in surface else _UNKNOWN
         hit = self._static.get(surface)
         if hit is not None:
             return hit
         found = self._lookup(surface)
-        return (-1, "", None) if found is None else _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
+        return _UNKNOWN if found is None else _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
+
+    def _load_known(self) -> dict[str, _Known]:
+        """Return every surface the tables know, classified once at load time.
+
+        With the country tagger's own look-up, its tables are read whole: the
+        exact surfaces join the entity tables (which win), the case-folded
+        multi-word ones fill :attr:`_folded`, and :attr:`_heads` holds the first
+        two words (case-folded) of every multi-word surface, so that a run's
+        reading only looks up spans that may be known. With another look-up,
+        the base is the entity tables and every other surface asks the look-up.
+        """
+        tables = _country_tables(self._lookup)
+        if tables is None:
+            return dict(self._static)
+        exact, folded = tables
+        kinds: dict[tuple[str, str] | None, _Known] = {None: _UNKNOWN}
+
+        def kind_of(found: tuple[str, str] | None) -> _Known:
+            known = kinds.get(found)
+            if known is None and found is not None:
+                known = kinds[found] = _VIA_KINDS.get(found[1], _LOC_KIND)(found[0])
+            return known if known is not None else _UNKNOWN
+
+        base = {surface: kind_of(found) for surface, found in exact.items()}
+        base.update(self._static)
+        self._folded = {surface: kind_of(found) for surface, found in folded.items()}
+        self._heads = frozenset(
+            " ".join(surface.casefold().split(" ", 2)[:2])
+            for surface in (*base, *self._folded)
+            if " " in surface
+        )
+        return base
 
     def _is_common(self, token: str) -> bool:
         """Return True if *token* is a common English word written with a capital."""
@@ -557,8 +627,11 @@ class EntityTagger:
             return self._read_word(run, initial)
         t = self._t
         known = self._known_cache
+        heads = self._heads
         toks = run.split(" ")
         n = len(toks)
+        # A multi-word span is looked up only if its first two words may start a known one.
+        may_know = heads is None or f"{toks[0]} {toks[1]}".casefold() in heads
         starts: list[int] = []
         ends: list[int] = []
         pos = 0
@@ -576,7 +649,7 @@ class EntityTagger:
                     ends[k] -= 2
                     breaks.add(k)
 
-        whole, whole_canonical, whole_code = known[run]
+        whole, whole_canonical, whole_code = known[run] if may_know else _UNKNOWN
         if whole in _ENTITY_KINDS:
             seg = (0, len(run), whole, run, whole_canonical or run, whole_code, _C_TABLE, None)
             return (seg,), whole_code
@@ -617,6 +690,8 @@ class EntityTagger:
             # The longest known span from token i (_known_from, inlined: it runs per chunk).
             j = n if n - i <= max_span else i + max_span
             start = starts[i]
+            if j > i + 1 and heads is not None and f"{tok} {toks[i + 1]}".casefold() not in heads:
+                j = i + 1
             while True:
                 if breaks and j - 1 > i and any(i <= b < j - 1 for b in breaks):
                     j -= 1
