@@ -76,3 +76,17 @@ def test_surname_is_remembered_in_the_article(tagger: CountryTagger) -> None:
     assert codes(tagger, "Metz said the shares were cheap.", title="METZ SEES GAINS") == {"FR"}
     # The title's "Metz" is the person named in the body.
     assert codes(tagger, "Michael Metz said so.", title="METZ SEES GAINS") == set()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Ministers met for the Uruguay Round of trade talks.",
+        "The Warsaw Pact held manoeuvres.",
+        "The Treaty of Rome set up the Community.",
+        "The Basle Committee set capital rules.",
+    ],
+)
+def test_named_rounds_pacts_and_treaties_name_no_country(tagger: CountryTagger, body: str) -> None:
+    """A trade round, pact or treaty named after a city or country is not about it."""
+    assert codes(tagger, body) == set()
