@@ -554,9 +554,16 @@ class EntityTagger:
         hit = self._info_cache.get(run)
         if hit is not None:
             return hit
-        first = run.partition(" ")[0]
-        plain = self._analyse_uncached(run, False)
-        depends = self._is_common(first.removesuffix("'s").removesuffix("’s"))
+        if " " in run:
+            plain = self._analyse_uncached(run, False)
+            first = run[: run.index(" ")]
+        else:
+            plain = self._read_word(run, False)
+            first = run
+        if first.endswith(_POSSESSIVE):
+            first = first.removesuffix("'s").removesuffix("’s")
+        t = self._t
+        depends = first.lower() in t.common and first not in t.first_names  # _is_common
         # The sentence-initial reading is worked out when first needed (_initial).
         info = _RunInfo(depends, plain, None if depends else plain, run)
         if len(self._info_cache) >= _CACHE_LIMIT:
@@ -806,7 +813,11 @@ class EntityTagger:
 
     def _read_word(self, word: str, initial: bool) -> _Reading:
         """Read a one-word run (the common case) without the general machinery."""
-        kind, canonical, code = self._known_cache[word]
+        known = self._known_cache.get(word)
+        if known is None:
+            # With the country tables loaded, a word the cache lacks is unknown: not stored.
+            known = _UNKNOWN if self._folded is not None else self._known_cache[word]
+        kind, canonical, code = known
         if kind >= 0:
             if kind in _ENTITY_KINDS:
                 return ((0, len(word), kind, word, canonical or word, code, _C_TABLE, None),), code
@@ -1350,6 +1361,8 @@ class EntityTagger:
                         kind, canonical, code = src.kind, src.canonical, src.country
                     elif stop:
                         break
+                    elif not cased:
+                        continue
                     else:
                         kind, canonical, code = table(cased)
                         if kind < 0:
@@ -1382,8 +1395,8 @@ class EntityTagger:
         """Return, per token of a headline run, the spans to try, longest first (cached).
 
         Each span is (end token, case-folded text, whether a miss ends the search
-        (a lone common word), the words title-cased (for the tables), start and
-        end offsets in the run).
+        (a lone common word), the words title-cased (for the tables; "" when the
+        tables cannot know them), start and end offsets in the run).
         """
         toks = run.split(" ")
         n = len(toks)
@@ -1419,9 +1432,14 @@ class EntityTagger:
         low_run = " ".join(lows)
         cased_run = " ".join(cased)
         common = self._t.common
+        heads = self._heads
         plan: list[tuple[_LoudSpan, ...]] = []
         for i in range(n):
             low_start, cased_start = low_starts[i], cased_starts[i]
+            # Spans of two words or more the tables cannot know are looked up as "" (unknown).
+            longer = heads is None or (
+                i + 1 < n and cased_run[cased_start : cased_ends[i + 1]].casefold() in heads
+            )
             plan.append(
                 tuple(
                     [
@@ -1429,7 +1447,9 @@ class EntityTagger:
                             j,
                             low_run[low_start : low_ends[j - 1]],
                             j == i + 1 and lows[i] in common,
-                            cased_run[cased_start : cased_ends[j - 1]],
+                            cased_run[cased_start : cased_ends[j - 1]]
+                            if j == i + 1 or longer
+                            else "",
                             offs[i],
                             ends[j - 1],
                         )
@@ -1462,12 +1482,15 @@ def _settle_heap() -> None:
 
 def _name_parts(canonical: str) -> tuple[str, ...]:
     """Return the parts a lone mention may name a person by: last, then first name."""
-    parts = [p for p in canonical.split() if p not in _PARTICLES]
-    return tuple(
-        part
-        for part in ((parts[-1], parts[0]) if parts else ())
-        if len(part) > 1 and not part.endswith(".")
-    )
+    parts = canonical.split()
+    if not _PARTICLES.isdisjoint(parts):
+        parts = [p for p in parts if p not in _PARTICLES]
+        if not parts:
+            return ()
+    last, first = parts[-1], parts[0]
+    if len(last) > 1 and last[-1] != ".":
+        return (last, first) if len(first) > 1 and first[-1] != "." else (last,)
+    return (first,) if len(first) > 1 and first[-1] != "." else ()
 
 
 def _org_initials(canonical: str) -> str:
