@@ -19,7 +19,7 @@ same client settings (:func:`pipeline.app.faust_settings`):
 Rates 2-4 come from each stage's output-topic timestamps, first to last
 record (see :mod:`pipeline.bench.kafka`), so start-up and group joins are
 left out. The pipeline's rate runs from its first enriched event to the
-moment the worker goes idle (:func:`wait_idle`): after the last enriched
+moment the worker goes idle (:class:`IdleWatch`): after the last enriched
 event its spike agent still has the country scores to read and its windowed
 tables to update, and a rate that left that out would not be sustainable.
 The rate of the enriched events alone is reported beside it. Every child
@@ -34,6 +34,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ from pipeline.errors import BrinkwatchError
 __all__ = [
     "TARGETS",
     "BenchError",
+    "IdleWatch",
     "cpu_seconds",
     "peak_rss_mb",
     "percentile",
@@ -56,7 +58,7 @@ __all__ = [
     "render",
     "run_bench",
     "targets",
-    "wait_idle",
+    "trailing_idle_start",
 ]
 
 
@@ -153,32 +155,71 @@ def cpu_seconds(pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def wait_idle(pid: int, timeout: float, *, below: float = 0.1, window: float = 0.6,
-              step: float = 0.2) -> float | None:
-    """Wait until process *pid* uses less than *below* cores for *window* seconds.
+def trailing_idle_start(samples: Sequence[tuple[float, float]], below: float) -> float | None:
+    """Return when the trailing idle run of *samples* began, or None if the last step was busy.
 
-    Returns the wall-clock time (``time.time()``) at which the idle window
-    began, or None on timeout. The worker keeps working after its last
-    enriched event (its spike agent reads the country scores that the enrich
-    agent wrote), so this is when it was really done.
+    *samples* are ``(wall time, CPU seconds)`` pairs in time order; a step is idle
+    when it used less than *below* cores.
     """
-    deadline = time.monotonic() + timeout
-    idle_since: float | None = None
-    before = cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        started = time.time()
-        time.sleep(step)
-        now = cpu_seconds(pid)
-        if now is None or before is None:
-            return None
-        if (now - before) / step < below:
-            idle_since = started if idle_since is None else idle_since
-            if time.time() - idle_since >= window:
-                return idle_since
-        else:
-            idle_since = None
-        before = now
-    return None
+    start = None
+    for (t0, c0), (t1, c1) in zip(reversed(samples[:-1]), reversed(samples[1:]), strict=True):
+        if t1 <= t0 or (c1 - c0) / (t1 - t0) >= below:
+            break
+        start = t0
+    return start
+
+
+class IdleWatch:
+    """Sample the CPU of a process and its children from a thread, to tell when it went idle.
+
+    It runs from the moment it is made, so the end of the work is seen when it
+    happens, not when a slower check (reading the output topic) gets round to
+    looking: the pipeline's rate must not include the benchmark's own delays.
+    """
+
+    def __init__(self, pid: int, *, step: float = 0.2) -> None:
+        """Start sampling process *pid* every *step* seconds (CPU ticks are 10 ms)."""
+        self.pid = pid
+        self.step = step
+        self._samples: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-idle-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            cpu = cpu_seconds(self.pid)
+            if cpu is None:
+                return
+            with self._lock:
+                self._samples.append((time.time(), cpu))
+            self._stop.wait(self.step)
+
+    def idle_since(self, timeout: float, *, below: float = 0.1, window: float = 0.6
+                   ) -> float | None:
+        """Wait until the process has used less than *below* cores for *window* seconds.
+
+        Returns the wall-clock time (``time.time()``) at which that idle run
+        began, or None on timeout or if the process is gone. The worker keeps
+        working after its last enriched event (its spike agent reads the
+        country scores that the enrich agent wrote), so this is when it was
+        really done.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._thread.is_alive():
+            with self._lock:
+                samples = list(self._samples)
+            start = trailing_idle_start(samples, below) if len(samples) > 1 else None
+            if start is not None and samples[-1][0] - start >= window:
+                return start
+            time.sleep(self.step)
+        return None
+
+    def close(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def _versions() -> dict[str, str]:
@@ -240,15 +281,17 @@ def _child_stage(
     bootstrap: str,
     n: int,
     timeout: float,
-    after: Callable[[Any, OutputSpan, float | None], dict[str, Any]] | None = None,
+    after: Callable[[Any, OutputSpan, float | None, IdleWatch], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Start a child, wait for *n* records on *probe_topic*, run *after*, always stop it.
 
-    *after* gets the child, the output span and the child's CPU seconds at its
-    first output record; what it returns is merged into the stage's figures.
+    *after* gets the child, the output span, the child's CPU seconds at its
+    first output record and an :class:`IdleWatch` started then; what it returns
+    is merged into the stage's figures.
     """
 
     child = start()
+    watch: IdleWatch | None = None
     try:
         probe = TopicProbe(bootstrap, probe_topic)
         try:
@@ -257,6 +300,7 @@ def _child_stage(
             while probe.reported() == 0 and time.monotonic() - t0 < timeout and child.alive():
                 time.sleep(0.05)
             cpu0 = cpu_seconds(child.proc.pid)
+            watch = IdleWatch(child.proc.pid)
             span = probe.wait_for(n, timeout, alive=child.alive)
             cpu1 = cpu_seconds(child.proc.pid)
         finally:
@@ -277,9 +321,11 @@ def _child_stage(
             out["cpu_cores"] = round((cpu1 - cpu0) / span.seconds, 2) if span.seconds > 0 else None
             out["per_cpu_s"] = round(span.count / (cpu1 - cpu0), 1)
         if after is not None:
-            out.update(after(child, span, cpu0))
+            out.update(after(child, span, cpu0, watch))
         return out
     finally:
+        if watch is not None:
+            watch.close()
         child.stop(timeout=10.0)
 
 
@@ -377,9 +423,9 @@ def run_bench(
                 passthrough.topic_enriched, bootstrap, n, timeout,
             )
 
-            def latency_and_rss(worker: Any, span: OutputSpan, cpu0: float | None
-                                ) -> dict[str, Any]:
-                idle_at = wait_idle(worker.proc.pid, timeout)
+            def latency_and_rss(worker: Any, span: OutputSpan, cpu0: float | None,
+                                watch: IdleWatch) -> dict[str, Any]:
+                idle_at = watch.idle_since(timeout)
                 if idle_at is None:
                     raise BenchError(f"pipeline: the worker did not go idle within {timeout:.0f}s")
                 cpu_done = cpu_seconds(worker.proc.pid)

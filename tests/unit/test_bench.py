@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.bench import TARGETS, render, targets
+from pipeline.bench import TARGETS, IdleWatch, render, targets, trailing_idle_start
 from pipeline.bench.corpus import ESCALATION_SHARE, article_size, countries, generate
 from pipeline.bench.stats import latency_summary, percentile
 from pipeline.serde import validator
@@ -286,3 +286,36 @@ def test_cpu_and_rss_count_the_workers_child_processes() -> None:
             os.kill(pid, signal.SIGKILL)
         parent.wait()
     assert cpu_seconds(parent.pid) is None and peak_rss_mb(parent.pid) is None
+
+
+def test_trailing_idle_start_finds_where_the_last_idle_run_began() -> None:
+    """The idle run is the trailing steps under the threshold; a busy last step means none."""
+    # (wall time, CPU seconds): busy (1 core) until t=2, then ~0 cores.
+    samples = [(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (2.2, 2.0), (2.4, 2.01), (2.6, 2.01)]
+    assert trailing_idle_start(samples, below=0.1) == 2.0
+    assert trailing_idle_start([*samples, (2.8, 2.5)], below=0.1) is None
+    assert trailing_idle_start([(0.0, 0.0), (0.2, 0.0)], below=0.1) == 0.0
+
+
+def test_idle_watch_sees_the_end_of_work_when_it_happens() -> None:
+    """A child that works for a while then sleeps is seen idle from where it stopped working."""
+    import subprocess
+    import sys
+    import time
+
+    code = ("import time\nt = time.time()\nwhile time.time() - t < 0.6: pass\n"
+            "print('done', flush=True)\ntime.sleep(30)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        watch = IdleWatch(child.pid, step=0.1)
+        assert child.stdout is not None
+        child.stdout.readline()
+        finished = time.time()
+        time.sleep(1.5)  # look late, as a slow output probe would
+        idle = watch.idle_since(10.0, window=0.3)
+        watch.close()
+    finally:
+        child.kill()
+        child.wait()
+    assert idle is not None
+    assert abs(idle - finished) < 0.5, (idle - finished)  # not 1.5 s late
