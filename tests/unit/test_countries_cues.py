@@ -90,3 +90,45 @@ def test_surname_is_remembered_in_the_article(tagger: CountryTagger) -> None:
 def test_named_rounds_pacts_and_treaties_name_no_country(tagger: CountryTagger, body: str) -> None:
     """A trade round, pact or treaty named after a city or country is not about it."""
     assert codes(tagger, body) == set()
+
+
+def test_a_city_list_is_not_city_and_region(tagger: CountryTagger) -> None:
+    """After "City, " another city starts a list; a subdivision or country is the region."""
+    assert codes(tagger, "He visited Tokyo, Seoul and Beijing.") == {"JP", "KR", "CN"}
+    assert codes(tagger, "Officials in Paris, London and Bonn agreed.") == {"FR", "GB", "DE"}
+    assert codes(tagger, "The plant is in Paris, Texas.") == {"US"}
+    assert codes(tagger, "She grew up in London, Ontario.") == {"CA"}
+    assert codes(tagger, "He flew to Paris, France.") == {"FR"}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The Saudis and Kuwaitis agreed.", {"SA", "KW"}),
+        ("The Soviets said no.", {"RU"}),
+        ("Argentines and Cypriots voted.", {"AR", "CY"}),
+        ("Slovenes and Montenegrins voted.", {"SI", "ME"}),
+        ("The Rhodesian army withdrew.", {"ZW"}),
+        ("Sales of Krugerrands fell.", {"ZA"}),
+    ],
+)
+def test_demonym_plurals_and_coins(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """Plural demonyms, historical demonyms and national coins name their country."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Sino-Soviet relations thawed.", {"CN", "RU"}),
+        ("The Franco-German brigade paraded.", {"FR", "DE"}),
+        ("SINO-BRITISH TALKS RESUME", {"CN", "GB"}),
+        ("The Belgo-Luxembourg union posted a surplus.", {"BE", "LU"}),
+        ("General Franco died in 1975.", set()),
+        ("Anglo-Saxon law applies.", set()),
+        ("The word Sino is Latin.", set()),
+    ],
+)
+def test_combining_forms(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """A combining form names its country only before a hyphen and a capital."""
+    assert codes(tagger, body) == expected
