@@ -284,7 +284,7 @@ _WORD = re.compile(r"[^\W_][\w'’.&-]*")
 # A wire dateline: PLACE[, Region][, Month Day][ (Agency)] - (the place in capitals).
 _DATELINE = re.compile(
     r"([A-Z][A-Z.'’]*(?:[ -][A-Z][A-Z.'’]*){0,3})"
-    r"(?:, [A-Z][A-Za-z.]{1,14}(?: [A-Z][a-z.]+)?)?"
+    r"(?:, ([A-Z][A-Za-z.]{1,14}(?: [A-Z][a-z.]+)?))?"
     r"(?:,? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2})?"
     r"(?: \([A-Za-z .-]{2,24}\))?"
     r" ?[-–—]+ "
@@ -312,6 +312,8 @@ _BLANKS = (" ", "\n")
 _NO_SURNAMES: Final[frozenset[str]] = frozenset()
 # What may follow "City, " as the city's region: a subdivision or a country.
 _REGION_VIAS: Final = frozenset(("subdivision", "name", "alias"))
+# A country's name followed by ", " and a US state or Canadian province is a town there.
+_TOWN_VIAS: Final = frozenset(("name", "alias"))
 
 
 class _Entry(NamedTuple):
@@ -942,8 +944,11 @@ class CountryTagger:
                     ):
                         continue
                 elif after == ",":
-                    if flags & _F_PLACE and _followed_by_region(text, hits, i):
-                        continue
+                    if flags & _F_PLACE:
+                        if _followed_by_region(text, hits, i):
+                            continue
+                    elif via in _TOWN_VIAS and _followed_by_region(text, hits, i, town=True):
+                        continue  # a town: "Lebanon, Pa.", "Peru, Indiana"
                 elif after == "." and flags & _F_DOT:
                     end += 1
                 # _record, inlined (once per mention).
@@ -1007,8 +1012,11 @@ class CountryTagger:
                     ):
                         break
                 elif after == ",":
-                    if flags & _F_PLACE and _followed_by_region(text, hits, i):
-                        break
+                    if flags & _F_PLACE:
+                        if _followed_by_region(text, hits, i):
+                            break
+                    elif via in _TOWN_VIAS and _followed_by_region(text, hits, i, town=True):
+                        break  # a town: "Lebanon, Pa.", "Peru, Indiana"
                 elif after == "." and flags & _F_DOT:
                     end += 1
                 zone = lead if start < zone_end else 2
@@ -1055,7 +1063,8 @@ class CountryTagger:
 
         "TOKYO, March 3 - ...", "LONDON (Reuters) - ...", "ATLANTA, Ga., March
         3 - ...": an all-capital place, then optional region, date and agency,
-        then a dash. The place is looked up in the gazetteer in title case.
+        then a dash. The place is looked up in the gazetteer in title case; a
+        region of another country makes it a town there ("LONDON, Ontario").
         """
         m = _DATELINE.match(body)
         if m is None:
@@ -1065,6 +1074,10 @@ class CountryTagger:
         found = self.lookup(place.title()) or self.lookup(place)
         if found is None:
             return None
+        region = m.group(2) and self.lookup(m.group(2))
+        if region and region[0] != found[0] and region[1] in _REGION_VIAS:
+            # "LONDON, Ontario" and "LEBANON, Pa.": a town of the region's country.
+            return (start, end, region[0], "city")
         return (start, end, found[0], found[1])
 
     def _us_state(self, text: str, start: int, end: int) -> bool:
@@ -1208,11 +1221,13 @@ def _titleish(text: str) -> bool:
     return caps >= 0.6 * len(words)
 
 
-def _followed_by_region(text: str, hits: list[_Hit], i: int) -> bool:
+def _followed_by_region(text: str, hits: list[_Hit], i: int, *, town: bool = False) -> bool:
     """Return True for "City, Region" where Region names another country ("Paris, Texas").
 
-    The Region is a subdivision or a country: after "Tokyo, " another city starts a
-    list ("Tokyo, Seoul and Beijing"), not Tokyo's region.
+    The Region is a subdivision or a country after a city (after "Tokyo, " another city
+    starts a list: "Tokyo, Seoul and Beijing"); with *town* (after a country's name), a
+    US state or Canadian province ("Lebanon, Pa." is a town; "Lebanon, Syria" and
+    "Israel, Canary Islands" are lists).
     """
     end = hits[i][1]
     if text[end : end + 1] != "," or i + 1 >= len(hits):
@@ -1221,7 +1236,11 @@ def _followed_by_region(text: str, hits: list[_Hit], i: int) -> bool:
     if text[end + 1 : nxt[0]].strip():
         return False
     readings = [e for e in nxt[2][0] if e.code is not None]
-    if not any(e.via in _REGION_VIAS for e in readings):
+    if town:
+        # Towns named after countries are North American: "Lebanon, Pa.", "Peru, Ind."
+        if not any(e.via == "subdivision" and e.code in ("US", "CA") for e in readings):
+            return False
+    elif not any(e.via in _REGION_VIAS for e in readings):
         return False
     mine = {e.code for e in hits[i][2][0]}
     return all(e.code not in mine for e in readings)

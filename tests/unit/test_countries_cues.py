@@ -132,3 +132,33 @@ def test_demonym_plurals_and_coins(tagger: CountryTagger, body: str, expected: s
 def test_combining_forms(tagger: CountryTagger, body: str, expected: set[str]) -> None:
     """A combining form names its country only before a hyphen and a capital."""
     assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The mill in Lebanon, Pa., closed.", {"US"}),
+        ("A plant in Peru, Indiana, opened.", {"US"}),
+        ("Talks with Lebanon, Syria and Jordan began.", {"LB", "SY", "JO"}),
+        ("Exports to Morocco, Israel, Canary Islands and Spain rose.", {"MA", "IL", "ES"}),
+    ],
+)
+def test_towns_named_after_countries(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """A country's name before ", " and a US state or Canadian province is a town there."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("LONDON, Ontario, March 3 - The company said it was fine.", "CA"),
+        ("PARIS, Texas (Reuters) - The plant closed.", "US"),
+        ("LEBANON, Pa., March 3 - The firm said so.", "US"),
+        ("LONDON, March 3 - Sterling fell.", "GB"),
+    ],
+)
+def test_dateline_region(tagger: CountryTagger, body: str, expected: str) -> None:
+    """A dateline's region of another country makes its place a town there."""
+    out = tagger.tag("", body, min_salience=0.0)
+    assert out[0]["code"] == expected
+    assert out[0]["evidence"][0]["start"] == 0
