@@ -859,6 +859,9 @@ class EntityTagger:
     ) -> tuple[int, str, str | None, int]:
         """Return the longest known span starting at token *i*: (kind, canonical, code, j)."""
         j = min(n, i + self._t.max_span)
+        heads = self._heads
+        if j > i + 1 and heads is not None and f"{toks[i]} {toks[i + 1]}".casefold() not in heads:
+            j = i + 1  # no multi-word span from token i is known (see _analyse_uncached)
         start = starts[i]
         known = self._known_cache
         while j > i:
@@ -1436,7 +1439,7 @@ class EntityTagger:
         plan: list[tuple[_LoudSpan, ...]] = []
         for i in range(n):
             low_start, cased_start = low_starts[i], cased_starts[i]
-            # Spans of two words or more the tables cannot know are looked up as "" (unknown).
+            # Spans of two words or more the tables cannot know get "" (not looked up).
             longer = heads is None or (
                 i + 1 < n and cased_run[cased_start : cased_ends[i + 1]].casefold() in heads
             )
