@@ -626,6 +626,15 @@ class EscalationTagger:
         self._adjacent_end = frozenset(
             {w[-1] for w in self._adjacent_last} | {" ", _OTHER_SPACE}
         )
+        # The same on the folded text, by the two characters before the phrase's space
+        # (~40 % fewer _modality calls: "e" and "s" end many words): the last
+        # word's last two letters, a one-letter word after a space, or a space.
+        spaces = (" ", _OTHER_SPACE)
+        self._adjacent_end2: frozenset[str] = frozenset(
+            {w[-2:] for w in self._adjacent_last if len(w) > 1}
+            | {sp + w for w in self._adjacent_last if len(w) == 1 for sp in spaces}
+            | {chr(i) + sp for i in range(256) for sp in spaces}
+        )
 
         breaks = lexicon["clause_breaks"]
         self._break_punct = frozenset(str(breaks["punctuation"]))
@@ -761,7 +770,12 @@ class EscalationTagger:
         categories = self._categories
         weights = self._weights
         not_asserted = self._not_asserted
-        adjacent_end = self._adjacent_end if self._adjacent_words else frozenset()
+        # What the characters before a phrase must be for an adjacent cue (see _compile).
+        adjacent_end, before = (
+            (frozenset[str](), 1)
+            if not self._adjacent_words
+            else (self._adjacent_end2, 2) if folded is not None else (self._adjacent_end, 1)
+        )
         # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
         phrases.sort()
         last_end = -1
@@ -785,7 +799,7 @@ class EscalationTagger:
                 s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
             ):
                 continue
-            if cues.cues or padded[start - 1] in adjacent_end:
+            if cues.cues or padded[start - before : start] in adjacent_end:
                 modality = self._modality(text, padded, start, end, s0, cues)
             else:  # no cue can govern the phrase (the common case: no call)
                 modality = "asserted"
@@ -816,14 +830,16 @@ class EscalationTagger:
         *folded* is *padded* as bytes (None when the keys are not all ASCII).
         """
         # The sentence's first word starts after padded[s0]; its last ends before padded[s1 + 1].
-        found: list[tuple[int, int, _Pattern]] = []
+        found: list[tuple[int, int, _Pattern]]
         if folded is not None and self._cue_matcher is not None:
             # One DFA scan of the sentence's bytes (pyahocorasick's iterator costs more).
-            values = self._cue_values
             hits = self._cue_matcher.find_matches_as_indexes(folded[s0 : s1 + 2], overlapping=True)
-            found.extend(_resolve(((s0 + e - 1, values[i]) for i, _, e in hits), padded, text))
+            if not hits:  # most sentences (~4 in 5): no generator, no list (~0.6 us each)
+                return _NO_CUES
+            values = self._cue_values
+            found = list(_resolve(((s0 + e - 1, values[i]) for i, _, e in hits), padded, text))
         else:
-            found.extend(_matches(self._cue_automaton, padded, text, s0, s1 + 2))
+            found = list(_matches(self._cue_automaton, padded, text, s0, s1 + 2))
         if not found:
             return _NO_CUES
         cues = _Cues([], [])
@@ -992,6 +1008,10 @@ def _is_boundary(text: str, p: int) -> int:
     followed by whitespace, except after an abbreviation or an initial or
     before a lower-case word.
     """
+    # The common case, a lone stop, a space and an ASCII capital (". The"), without the regex.
+    after = text[p + 1 : p + 3]
+    if len(after) == 2 and after[0] == " " and "A" <= after[1] <= "Z":
+        return -1 if text[p] == "." and _abbreviation_before(text, p) else p + 1
     m = _END_RUN.match(text, p)
     if m is None or (
         text[p] == "." and (m.group(1).islower() or _abbreviation_before(text, p))

@@ -1,0 +1,65 @@
+"""The escalation tagger's cheap pre-tests skip work only where the full rules find nothing."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.tagging.escalation import EscalationTagger, _is_boundary, _sentence_span, _stops
+from pipeline.tagging.text import Sentences
+
+from .test_escalation import countries_in
+
+TAGGER = EscalationTagger.default()
+
+
+class _Everything(frozenset[str]):
+    """A set that holds every string: a pre-test that never skips."""
+
+    def __contains__(self, item: object) -> bool:
+        """Return True: nothing is ruled out."""
+        return True
+
+
+# The same lexicon with the adjacent-cue pre-test switched off: _modality for every phrase.
+UNFILTERED = copy.copy(TAGGER)
+UNFILTERED._adjacent_end2 = _Everything()
+
+# Adjacent cues ("the", "their", "'s", "carried out its"), words ending like them,
+# phrases, separators and white space of every kind the folding tells apart.
+PIECES = ["the", "The", "their", "its", "his", "her", "our", "any", "this", "these", "those"]
+PIECES += ["Russia's", "Russia s", "s", "carried out", "continued", "began", "bathe", "air"]
+PIECES += ["attack", "attacks", "shelling", "air strikes", "offensive", "sanctions", "troops"]
+PIECES += ["massed", "Russia", "Ukraine", "not", "if", "may", "said", ",", ".", ";", '"', "’"]
+PIECES += [" ", "  ", "\n", "\t", "\u00a0", "\u2028", "\x85", "İ", "é", "(", ")", "—"]
+
+pieces_text = st.lists(st.sampled_from(PIECES), max_size=30)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces_text.map(" ".join), pieces_text.map("".join))
+def test_adjacent_cue_pretest_changes_no_modality(spaced: str, glued: str) -> None:
+    """Skipping _modality by the two characters before a phrase gives the same signals."""
+    for body in (spaced, glued):
+        countries = countries_in("", body)
+        assert TAGGER.tag("", body, countries, []) == UNFILTERED.tag("", body, countries, [])
+
+
+STOP_PIECES = ["Mr", "U.S", "J", "war", "WAR", "x", ".", "!", "?", " ", "  ", "\t", "\n", "A"]
+STOP_PIECES += ["Z", "a", "é", "É", '"', ")", "’", "5", "\u2028"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(STOP_PIECES), max_size=25).map("".join))
+def test_sentence_end_fast_path_agrees_with_the_splitter(text: str) -> None:
+    """". X" decided without the regex: every span is still the shared splitter's."""
+    sentences = Sentences(text)
+    stops = _stops(text)
+    for offset, ch in enumerate(text):
+        if ch.isalnum():  # phrases start with a letter or digit
+            assert _sentence_span(text, offset, 0, stops) == sentences.span_at(offset)
+    for p, ch in enumerate(text):
+        if ch in ".!?" and text[p + 1 : p + 2] == " " and text[p + 2 : p + 3].isupper():
+            assert _is_boundary(text, p) in (-1, p + 1)
