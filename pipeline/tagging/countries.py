@@ -106,6 +106,7 @@ end (a paragraph break or a sentence stop), searching only that far.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import json
 import math
@@ -310,6 +311,7 @@ _FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trus
 # What may stand between a given name and a surname (one character).
 _BLANKS = (" ", "\n")
 _NO_SURNAMES: Final[frozenset[str]] = frozenset()
+_START: Final = operator.itemgetter(0)
 # What may follow "City, " as the city's region: a subdivision or a country.
 _REGION_VIAS: Final = frozenset(("subdivision", "name", "alias"))
 # A country's name followed by ", " and a US state or Canadian province is a town there.
@@ -1167,11 +1169,14 @@ def _surnames(text: str, found: tuple[list[_Hit], set[int]] | None) -> frozenset
     if not found or not found[1]:
         return _NO_SURNAMES
     hits, after_given = found
-    names = [
-        text[start:end]
-        for start, end, plan in hits
-        if start in after_given and plan[3] & _F_SURNAME
-    ]
+    names = []
+    for offset in after_given:  # a few offsets: find the hit starting at each (by bisection)
+        k = bisect.bisect_left(hits, offset, key=_START)
+        if k < len(hits) and hits[k][0] == offset and hits[k][2][3] & _F_SURNAME:
+            start, end, _ = hits[k]
+            names.append(text[start:end])
+    if not names:
+        return _NO_SURNAMES
     return frozenset(names + [name.upper() for name in names])
 
 
