@@ -162,3 +162,9 @@ def test_dateline_region(tagger: CountryTagger, body: str, expected: str) -> Non
     out = tagger.tag("", body, min_salience=0.0)
     assert out[0]["code"] == expected
     assert out[0]["evidence"][0]["start"] == 0
+
+
+def test_city_names_that_are_given_names(tagger: CountryTagger) -> None:
+    """Eugene (Oregon) before a surname is a person; after "in" it is the city."""
+    assert codes(tagger, "Shares rose today, said analyst Eugene Atkinson of the firm.") == set()
+    assert codes(tagger, "The mill in Eugene, Oregon, closed today, the company said.") == {"US"}
