@@ -756,13 +756,15 @@ class CountryTagger:
         body_hits = self._hits(body) if body else None
         # Surnames: one-word names seen after a given name anywhere in the article
         # ("strategist Michael Metz ... Metz said"): their bare mentions are the person too.
-        surnames: frozenset[str] = _NO_SURNAMES
         if (title_hits and title_hits[1]) or (body_hits and body_hits[1]):
             surnames = _surnames(title, title_hits) | _surnames(body, body_hits)
+            if surnames:  # rare: their other mentions join the offsets after a given name
+                _mark_surnames(title, title_hits, surnames)
+                _mark_surnames(body, body_hits, surnames)
         if title_hits is not None:
-            self._field(title, "title", len(title), stats, evidence, title_hits, surnames)
+            self._field(title, "title", len(title), stats, evidence, title_hits)
         if body_hits is not None:
-            self._field(body, "body", _lead_end(body), stats, evidence, body_hits, surnames)
+            self._field(body, "body", _lead_end(body), stats, evidence, body_hits)
         w = self._count_weights
         for st in stats.values():
             # The model's count features: weight * log1p(count) (zero counts add 0.0).
@@ -907,10 +909,9 @@ class CountryTagger:
         stats: dict[str, list[float]],
         evidence: dict[str, list[Evidence]],
         scan: tuple[list[_Hit], set[int]],
-        surnames: frozenset[str],
     ) -> None:
         """Add the country mentions of one field (*scan*, from :meth:`_hits`) to *stats* and
-        *evidence*; a one-word name in *surnames* is a person's name.
+        *evidence*.
 
         Zones: the title and a body's dateline count as the title (0), the body up to
         *zone_end* as its lead (1), the rest as body (2).
@@ -933,9 +934,7 @@ class CountryTagger:
             if not slow:
                 # The common case: one reading that names a country, at most the
                 # surname rule ("Anthony Washington").
-                if flags & _F_SURNAME and (
-                    start in after_given or (surnames and text[start:end] in surnames)
-                ):
+                if flags & _F_SURNAME and start in after_given:
                     continue
                 after = text[end : end + 1]
                 if after == " " or after == "-":
@@ -994,9 +993,7 @@ class CountryTagger:
                     ):
                         us_state = True
                         continue
-                    if flags & _F_SURNAME and (
-                        start in after_given or (surnames and text[start:end] in surnames)
-                    ):
+                    if flags & _F_SURNAME and start in after_given:
                         break
                     if flags & _F_PERSON and not us_state:
                         if titleish is None:
@@ -1178,6 +1175,19 @@ def _surnames(text: str, found: tuple[list[_Hit], set[int]] | None) -> frozenset
     if not names:
         return _NO_SURNAMES
     return frozenset(names + [name.upper() for name in names])
+
+
+def _mark_surnames(
+    text: str, found: tuple[list[_Hit], set[int]] | None, surnames: frozenset[str]
+) -> None:
+    """Add to *found*'s offsets after a given name the start of every mention of *surnames*
+    (one-word names: "Metz said" after "Michael Metz"), so the surname rule drops them."""
+    if found is None:
+        return
+    hits, after_given = found
+    for start, end, plan in hits:
+        if plan[3] & _F_SURNAME and text[start:end] in surnames:
+            after_given.add(start)
 
 
 def _us_context(hits: list[_Hit]) -> bool:
