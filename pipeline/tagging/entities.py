@@ -467,6 +467,8 @@ class EntityTagger:
             self._static.setdefault(surface, (_LOC, canonical, code))
         self._folded: dict[str, _Known] | None = None
         self._heads: frozenset[str] | None = None
+        self._special: frozenset[str] | None = None
+        self._stops: frozenset[str] | None = None
         self._known_cache = _KnownCache(self._classify_surface, self._load_known())
         self._run_cache = _RunCache(self._entry)
         self._info_cache: dict[str, _RunInfo] = {}
@@ -514,6 +516,10 @@ class EntityTagger:
         two words (case-folded) of every multi-word surface, so that a run's
         reading only looks up spans that may be known. With another look-up,
         the base is the entity tables and every other surface asks the look-up.
+        :attr:`_special` holds every word a run's reading treats otherwise than
+        an unknown name (known words, connectors, cue words), :attr:`_stops` those
+        of them a chunk does not simply extend over (all but organisation words
+        and place suffixes).
         """
         tables = _country_tables(self._lookup)
         if tables is None:
@@ -535,6 +541,22 @@ class EntityTagger:
             for surface in (*base, *self._folded)
             if " " in surface
         )
+        t = self._t
+        self._special = frozenset(
+            [surface for surface, known in base.items() if known[0] >= 0 and " " not in surface]
+        ).union(
+            _CONNECTOR_WORDS,
+            t.calendar,
+            t.org_words,
+            t.org_suffixes,
+            t.loc_suffixes,
+            t.loc_prefixes,
+            t.misc_prefixes,
+            t.misc_suffixes,
+            t.not_entities,
+        )
+        # ... and those of them that end a chunk of unknown names or are read on their own.
+        self._stops = self._special - (t.org_words | t.loc_suffixes).difference(_CONNECTOR_WORDS)
         return base
 
     def _is_common(self, token: str) -> bool:
@@ -639,6 +661,24 @@ class EntityTagger:
         n = len(toks)
         # A multi-word span is looked up only if its first two words may start a known one.
         may_know = heads is None or f"{toks[0]} {toks[1]}".casefold() in heads
+        special, stops = self._special, self._stops
+        if (
+            special is not None
+            and stops is not None
+            and not may_know
+            and not initial
+            and toks[0] != "The"
+            and "'s " not in run
+            and "’s " not in run
+            and toks[0] not in special
+            and stops.isdisjoint(toks)
+        ):
+            # An unknown name, then unknown names or cue words ("Phil Simmons", "Acme Steel
+            # Corp"): the loop below makes one chunk of the run; two C-level set tests say so.
+            kind = self._classify(toks, -1, None, False)
+            if kind is None:
+                return _EMPTY
+            return ((0, len(run), kind, run, run, None, 0, None),), None
         starts: list[int] = []
         ends: list[int] = []
         pos = 0

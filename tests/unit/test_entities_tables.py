@@ -44,12 +44,13 @@ def test_known_surfaces_agree() -> None:
 
 
 def test_run_readings_agree() -> None:
-    """Runs read with the load-time tables (and their span filter) read as without them."""
+    """Runs read with the load-time tables (span filter, one-chunk shortcut) read as without."""
     fast, slow = with_tables(), without_tables()
     words = [
         "United", "States", "New", "York", "Russian", "Foreign", "Ministry", "Vladimir",
         "Putin", "President", "North", "Korea's", "Gulf", "of", "Aden", "The", "UNITED",
         "STATES", "Smith", "Bank", "England", "Kim", "Jong", "Un", "Islamic", "State",
+        "Corp", "Sea", "and", "Monday", "Cup", "ACME",
     ]  # fmt: skip
     runs = []
     for size in (1, 2, 3):
