@@ -963,6 +963,19 @@ _ABBREVIATION_ENDS = (
     frozenset(a[-2:] for a in ABBREVIATIONS) if min(map(len, ABBREVIATIONS)) > 1 else frozenset()
 )
 
+# A space and an ASCII capital, as after a sentence end (". The").
+_SPACE_CAPITAL = frozenset(" " + c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# Two lower-case ASCII letters or digits that end no abbreviation: a full stop after
+# them closes none (the first test of _abbreviation_before, as one set look-up).
+_LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+_PLAIN_ENDS = (
+    frozenset(a + b for a in _LOWER_ALNUM for b in _LOWER_ALNUM) - _ABBREVIATION_ENDS
+    if _ABBREVIATION_ENDS
+    else frozenset()
+)
+# The last three letters of every abbreviation that long.
+_ABBREVIATION_ENDS3 = frozenset(a[-3:] for a in ABBREVIATIONS if len(a) >= 3)
+
 # Maps the folded field's bytes to b"." where the text has one of ".!?\n", else b" ":
 # the next or previous possible sentence end is then one bytes.find/rfind (memchr)
 # instead of four str.find or a regex scan.
@@ -988,6 +1001,13 @@ def _abbreviation_before(text: str, p: int) -> bool:
         and not text[p - 1 : p].isupper()
     ):
         return False
+    # Nor does a word ending in three lower-case ASCII letters that end no abbreviation
+    # ("years.", "began."): the word is at least that long and ends in them.
+    end3 = text[p - 3 : p]
+    if p >= 3 and end3.isascii() and end3.isalpha() and end3.islower() and (
+        end3 not in _ABBREVIATION_ENDS3
+    ):
+        return False
     window = text[max(0, p - _LONGEST_ABBREVIATION) : p]
     if window.isascii():
         # The word before the stop by one C-level rstrip instead of a character walk.
@@ -1008,16 +1028,24 @@ def _is_boundary(text: str, p: int) -> int:
     followed by whitespace, except after an abbreviation or an initial or
     before a lower-case word.
     """
-    # The common case, a lone stop, a space and an ASCII capital (". The"), without the regex.
-    after = text[p + 1 : p + 3]
-    if len(after) == 2 and after[0] == " " and "A" <= after[1] <= "Z":
-        return -1 if text[p] == "." and _abbreviation_before(text, p) else p + 1
     m = _END_RUN.match(text, p)
     if m is None or (
         text[p] == "." and (m.group(1).islower() or _abbreviation_before(text, p))
     ):
         return -1
     return m.end()
+
+
+def _stop_end(text: str, p: int) -> int:
+    """:func:`_is_boundary`, with the common cases decided without the regex."""
+    # A lone stop before a space and an ASCII capital (". The") or a line break ends
+    # the sentence right after it unless it closes an abbreviation; most words before
+    # it end in two letters that end none (~2 us less per signal sentence).
+    if text[p + 1 : p + 3] in _SPACE_CAPITAL or text[p + 1 : p + 2] == "\n":
+        if text[p] == "." and text[p - 2 : p] not in _PLAIN_ENDS and _abbreviation_before(text, p):
+            return -1
+        return p + 1
+    return _is_boundary(text, p)
 
 
 def _sentence_span(
@@ -1042,7 +1070,7 @@ def _sentence_span(
             break
         while p > lo and text[p - 1] in ".!?":
             p -= 1
-        q = _is_boundary(text, p)
+        q = _stop_end(text, p)
         if q != -1 and q <= offset:
             start = q
             break
@@ -1057,7 +1085,7 @@ def _sentence_span(
         if text[p] == "\n":
             end = p
             break
-        q = _is_boundary(text, p)
+        q = _stop_end(text, p)
         if q != -1:
             end = q
             break

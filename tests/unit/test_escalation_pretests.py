@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.tagging.escalation import EscalationTagger, _is_boundary, _sentence_span, _stops
-from pipeline.tagging.text import Sentences
+from pipeline.tagging.text import ABBREVIATIONS, Sentences
 
 from .test_escalation import countries_in
 
@@ -48,10 +48,11 @@ def test_adjacent_cue_pretest_changes_no_modality(spaced: str, glued: str) -> No
 
 
 STOP_PIECES = ["Mr", "U.S", "J", "war", "WAR", "x", ".", "!", "?", " ", "  ", "\t", "\n", "A"]
-STOP_PIECES += ["Z", "a", "é", "É", '"', ")", "’", "5", "\u2028"]
+STOP_PIECES += ["Z", "a", "é", "É", '"', ")", "’", "5", "\u2028", "jan", "Jan", "xjan", "éjan"]
+STOP_PIECES += ["years", "began", "Est", "sept", "ept", "ul", "co", "Co", "e.g", "\u212a"]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(STOP_PIECES), max_size=25).map("".join))
 def test_sentence_end_fast_path_agrees_with_the_splitter(text: str) -> None:
     """". X" decided without the regex: every span is still the shared splitter's."""
@@ -63,3 +64,23 @@ def test_sentence_end_fast_path_agrees_with_the_splitter(text: str) -> None:
     for p, ch in enumerate(text):
         if ch in ".!?" and text[p + 1 : p + 2] == " " and text[p + 2 : p + 3].isupper():
             assert _is_boundary(text, p) in (-1, p + 1)
+
+
+def test_every_abbreviation_and_its_look_alikes_before_each_kind_of_stop() -> None:
+    """Each abbreviation, cased and glued to letters, before a stop and a next word: as split."""
+    words = sorted(
+        {
+            form
+            for a in ABBREVIATIONS
+            for form in (a, a.upper(), a.capitalize(), "x" + a, "é" + a, "5" + a, a[-3:], a[-2:])
+        }
+        | {"years", "began", "war", "J", "j", "İ", "\u212a"}
+    )
+    for word in words:
+        for stop in (".", "!", "?", '."'):
+            for follower in (" The", "  The", "\nThe", " the", "\tThe", " 5", ""):
+                text = f"Before {word}{stop}{follower} after."
+                sentences = Sentences(text)
+                stops = _stops(text)
+                for offset in (0, len(text) - 6):
+                    assert _sentence_span(text, offset, 0, stops) == sentences.span_at(offset), text
