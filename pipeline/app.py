@@ -47,6 +47,7 @@ from pipeline.model import (
     decode_article,
     iso_time,
 )
+from pipeline.outbox import Outbox
 from pipeline.serde import dumps, loads
 from pipeline.settings import Settings
 from pipeline.spikes import SpikeWindows, WindowView, assess
@@ -203,11 +204,12 @@ class Worker:
         self.t_articles = app.topic(s.topic_articles, **raw)
         self.t_scores = app.topic(s.topic_country_scores, **raw)
         # Every output (events, alerts, dead letters, country scores, the spike table's
-        # changelog) goes straight to the app's producer: the aiokafka producer that
+        # changelog) goes straight to the app's producer, gathered per batch of input
+        # into whole record batches (pipeline.outbox): the aiokafka producer that
         # Topic.send ends in and that every offset commit flushes first, so an offset
         # is never committed before what its message produced was handed to Kafka.
         # Topic.send would add Faust's per-message FutureMessage, sensor and callback
-        # layers.
+        # layers, and the producer's send() a future and a partitioner call per record.
         self.country_alert_topics = {
             code: s.alert_topic_prefix + code for code in s.alert_countries
         }
@@ -310,7 +312,8 @@ class Worker:
         s = self.settings
         m = self.metrics
         offsets = self._offsets
-        send = self._send
+        outbox = self._outbox()
+        send = outbox.add
         m.articles_received.inc(len(events))
         items: list[tuple[Article, float]] = []
         sources: list[EventT[bytes]] = []
@@ -321,7 +324,7 @@ class Worker:
             try:
                 article = decode_article(event.value, s.max_message_bytes)
             except InvalidArticle as err:
-                await self._dead_letter(err, event, t0)
+                await self._dead_letter(outbox, err, event, t0)
                 continue
             t1 = time.time()
             self._decode_seconds.observe(t1 - t0)
@@ -331,20 +334,24 @@ class Worker:
             items.append((article, msg.timestamp if msg.timestamp else t0))
             sources.append(event)
         if not items:
+            await outbox.flush()
             return
         outcomes = await self._prepare(items)
         for (article, received_at), event, out in zip(items, sources, outcomes, strict=True):
             if isinstance(out, BaseException):  # a tagger bug must not stop the stream
                 log.error("tagging failed for article %s: %r", article.id, out)
                 await self._dead_letter(
-                    InvalidArticle("internal", f"{type(out).__name__}: {out}"), event, time.time()
+                    outbox, InvalidArticle("internal", f"{type(out).__name__}: {out}"), event,
+                    time.time(),
                 )
                 continue
             t2 = time.time()
             self._tag_seconds.observe(out.tag_seconds)
             await send(s.topic_enriched, article.id.encode(), out.event)
             if out.alert is not None:
-                await self._publish_alert(out.alert, out.alert_countries, "article", out.level)
+                await self._publish_alert(
+                    outbox, out.alert, out.alert_countries, "article", out.level
+                )
             scores.add(article.id, article.title, out.countries, out.score, out.event_time)
             t3 = time.time()
             self._publish_seconds.observe(t3 - t2)
@@ -358,6 +365,7 @@ class Worker:
                 dumps(rec),
                 timestamp=rec["event_time"],
             )
+        await outbox.flush()
 
     async def _prepare(self, items: list[tuple[Article, float]]) -> list[Outcome]:
         """Tag and serialise a batch: in a tagging process if there are any, else here."""
@@ -368,19 +376,14 @@ class Worker:
                 log.exception("the tagging processes failed; tagging this batch in the worker")
         return prepare_batch(self.enricher, items)
 
-    async def _send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes,
-        *,
-        partition: int | None = None,
-        timestamp: float | None = None,
-    ) -> None:
-        """Hand one record to the app's producer (see ``__init__``)."""
-        await self.app.producer.send(topic, key, value, partition, timestamp, None)
+    def _outbox(self) -> Outbox:
+        """A fresh outbox on the app's aiokafka producer (see ``__init__``)."""
+        producer: Any = self.app.producer  # faust's aiokafka driver; its aiokafka producer:
+        return Outbox(producer._ensure_producer())
 
-    async def _dead_letter(self, err: InvalidArticle, event: EventT[bytes], now: float) -> None:
+    async def _dead_letter(
+        self, outbox: Outbox, err: InvalidArticle, event: EventT[bytes], now: float
+    ) -> None:
         msg = event.message
         record = build_deadletter(
             err,
@@ -391,18 +394,18 @@ class Worker:
             payload=msg.value,
             received_at=now,
         )
-        await self._send(self.settings.topic_deadletter, msg.key, dumps(record))
+        await outbox.add(self.settings.topic_deadletter, msg.key, dumps(record))
         self.metrics.articles_deadlettered.labels(reason=err.code).inc()
 
     async def _publish_alert(
-        self, value: bytes, countries: tuple[str, ...], kind: str, level: str
+        self, outbox: Outbox, value: bytes, countries: tuple[str, ...], kind: str, level: str
     ) -> None:
         key = countries[0].encode() if countries else None
-        await self._send(self.settings.topic_alerts, key, value)
+        await outbox.add(self.settings.topic_alerts, key, value)
         for code in countries:
             topic = self.country_alert_topics.get(code)
             if topic is not None:
-                await self._send(topic, key, value)
+                await outbox.add(topic, key, value)
         self.metrics.alerts.labels(kind=kind, level=level).inc()
 
     async def _spike_agent(self, stream: faust.StreamT[bytes]) -> None:
@@ -425,6 +428,7 @@ class Worker:
         windows = self.windows
         table = self.spike_table
         offsets = self._offsets
+        outbox = self._outbox()
         changed: dict[str, int] = {}  # country -> partition of its records
         for event in events:
             msg = event.message
@@ -455,12 +459,15 @@ class Worker:
                 alert = self._spike_alert(
                     rec, view, verdict.baseline_mean, verdict.baseline_std, verdict.z
                 )
-                await self._publish_alert(dumps(alert), (country,), "spike", alert["level"])
+                await self._publish_alert(
+                    outbox, dumps(alert), (country,), "spike", alert["level"]
+                )
         changelog = table.changelog_topic.get_topic_name()
         for country, partition in changed.items():
-            await self._send(
+            await outbox.add(
                 changelog, dumps(country), dumps(table.data[country]), partition=partition
             )
+        await outbox.flush()
 
     def _spike_alert(
         self,
