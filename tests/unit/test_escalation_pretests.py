@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -84,3 +85,33 @@ def test_every_abbreviation_and_its_look_alikes_before_each_kind_of_stop() -> No
                 stops = _stops(text)
                 for offset in (0, len(text) - 6):
                     assert _sentence_span(text, offset, 0, stops) == sentences.span_at(offset), text
+
+
+def _plain(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same regex without possessive quantifiers (the way tails were first written)."""
+    return re.compile(pattern.pattern.replace("++", "+").replace("*+", "*"))
+
+
+TAILS = sorted(
+    {p.tail for patterns in (*TAGGER._values, *TAGGER._cue_values) for p in patterns if p.tail},
+    key=lambda r: r.pattern,
+)
+TAIL_WORDS = sorted({w for r in TAILS for w in re.findall(r"[a-z]{3,}", r.pattern)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(TAILS),
+    st.lists(st.sampled_from([*TAIL_WORDS, "x", "the", "attack", "5", "\x80", "\x85"]), max_size=8),
+    st.lists(st.sampled_from([" ", "  "]), min_size=9, max_size=9),
+)
+def test_possessive_tails_match_as_the_plain_ones(
+    tail: re.Pattern[str], words: list[str], spaces: list[str]
+) -> None:
+    """Possessive gaps and word ends give up nothing a match needs: same end at every start."""
+    text = "".join(sp + w for sp, w in zip(spaces, words, strict=False)) + " "
+    plain = _plain(tail)
+    for i, ch in enumerate(text):
+        if ch == " ":
+            m, n = tail.match(text, i), plain.match(text, i)
+            assert (m and m.end()) == (n and n.end())
