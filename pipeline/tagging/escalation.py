@@ -728,7 +728,8 @@ class EscalationTagger:
         folded: bytes | None = None
         if self._matcher is not None:
             raw = text.encode("ascii", _FOLD_ERRORS)
-            folded = b" " + raw.translate(_NORMALISE_ASCII) + b" "
+            # One copy, then one translate (the spaces map to themselves).
+            folded = b"".join((b" ", raw, b" ")).translate(_NORMALISE_ASCII)
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
             values = self._values
             hits = self._matcher.find_matches_as_indexes(folded, overlapping=True)
@@ -795,8 +796,9 @@ class EscalationTagger:
                 cues = self._sentence_cues(folded, padded, text, s0, s1)
                 if field_actors is None:
                     field_actors = _actor_spans(countries, entities, field)
-                lo = bisect_left(field_actors, (s0, -1, ""))
-                sentence_actors = field_actors[lo : bisect_left(field_actors, (s1, -1, ""), lo)]
+                # (s0,) sorts before every (s0, end, code): the first mention from s0 on.
+                lo = bisect_left(field_actors, (s0,))
+                sentence_actors = field_actors[lo : bisect_left(field_actors, (s1,), lo)]
             if category.unless and any(
                 s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
             ):
