@@ -86,8 +86,11 @@ Salience: each mention scores ``VIA_WEIGHTS[via] * POSITION_WEIGHTS[zone]``
 city, which beats a demonym). A country's salience is the probability, from a
 logistic model over :data:`FEATURES` (log score, share of the top score,
 rank, how many countries the article names, where the country is first
-named, its share of all mentions, and the log counts of its mentions by via
-and by zone), that an editor would label the article with it. The weights
+named, its share of all mentions, the log counts of its mentions by via
+and by zone, and two terms in the log number of countries named: its square
+and its product with the share of the top score, so the penalty for naming
+many countries levels off and the share of the top score weighs more in a
+long list), that an editor would label the article with it. The weights
 live in ``data/countries/salience.json``; ``fit_salience.py`` refits them
 from labelled stories (currently Reuters-21578 dev stories with even ids,
 leaving US pairs out, since Reuters labels the US on most stories that never
@@ -193,7 +196,12 @@ FEATURES: Final[tuple[str, ...]] = (
     "log1p(title mentions)",
     "log1p(lead mentions)",
     "log1p(body mentions)",
+    "log(countries named) ** 2",
+    "score / top score * log(countries named)",
 )
+# Where the last two (interaction) weights are.
+_W_LOG_N2: Final = 8 + len(VIAS) + 3
+_W_REL_LOG_N: Final = _W_LOG_N2 + 1
 
 # Order in which readings of the same surface are preferred.
 _PRIORITY: Final[dict[str, int]] = {
@@ -705,7 +713,10 @@ class CountryTagger:
         w = self._weights
         ranked = sorted(stats, key=lambda c: -stats[c][0])
         top = stats[ranked[0]][0]
-        base = w[0] + w[4] * math.log(len(ranked))
+        log_n = math.log(len(ranked))
+        base = w[0] + (w[4] + w[_W_LOG_N2] * log_n) * log_n
+        # The weight of score / top grows or shrinks with the number of countries named.
+        w_rel = w[2] + w[_W_REL_LOG_N] * log_n
         total = sum(map(len, evidence.values()))
         scored: list[tuple[float, str]] = []
         for rank, code in enumerate(ranked):
@@ -714,7 +725,7 @@ class CountryTagger:
             z = (
                 base
                 + w[1] * math.log1p(score)
-                + w[2] * score / top
+                + w_rel * score / top
                 + w[5] * st[1]
                 + w[6] * len(evidence[code]) / total
                 + w[7] / (1 + rank)
@@ -799,6 +810,8 @@ class CountryTagger:
                 len(evidence[code]) / total,
                 1.0 / (1 + rank),
                 *[math.log1p(c) for c in st[3:]],
+                log_n * log_n,
+                st[0] / top * log_n,
             ]
         return features, evidence
 
