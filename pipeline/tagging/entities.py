@@ -106,9 +106,13 @@ _ABBREVS: Final = frozenset(
 # pattern begins with a character class so that the regex engine skips ahead in C;
 # full stops that end a sentence and possessives are cut off afterwards (_pieces).
 _TOKEN: Final = rf"[{_UP}](?<![\w'’.][{_UP}])(?:\.(?:[{_UP}]\.)+|[\w&'’\-]*\.?)"
+# The words that join a run's tokens: of for de du des da do dos das di del della van von der
+# den ter bin ibn al el and & in(?=[ ]Chief), grouped by first letter, so that the regex engine
+# rules most groups out on one character (each word is followed by a space, so the order of
+# the words does not change what matches).
 _CONNECT: Final = (
-    r"(?:of|for|de|du|des|da|do|dos|das|di|del|della|van|von|der|den|ter|bin|ibn|al|el|and|&"
-    r"|in(?=[ ]Chief))(?:[ ](?:the|der|den|la|le|al))?"
+    r"(?:of|for|d(?:e(?:lla|[lnrs])?|[uoai]|os|as)|v(?:an|on)|ter|bin|i(?:bn|n(?=[ ]Chief))"
+    r"|a(?:l|nd)|el|&)(?:[ ](?:the|der|den|la|le|al))?"
 )
 _RUN: Final = re.compile(rf"{_TOKEN}(?:(?:[ ]{_CONNECT})?[ ]{_TOKEN})*")
 # Two words in capitals in a row: the text may hold a headline in capitals.

@@ -215,3 +215,27 @@ def test_role_before_matches_the_plain_rule(words: list[str], tail: str) -> None
     assert entities_module._role_before(text, len(text), entities_module._tables()) == (
         _role_before_reference(text, len(text))
     )
+
+
+_CONNECT_PLAIN = (
+    r"(?:of|for|de|du|des|da|do|dos|das|di|del|della|van|von|der|den|ter|bin|ibn|al|el|and|&"
+    r"|in(?=[ ]Chief))(?:[ ](?:the|der|den|la|le|al))?"
+)
+_CONNECT_WORDS = (
+    "Bank of for de del della des dos das do van von der den ter bin ibn al el and & in Chief"
+    " the la le England Al U.S. said den. dell ands du di da"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CONNECT_WORDS.split(" ")), max_size=12))
+def test_grouped_connectors_match_the_word_list(words: list[str]) -> None:
+    """The run regex with its connectors grouped by first letter finds the plain list's runs."""
+    import re
+
+    plain = re.compile(
+        rf"{entities_module._TOKEN}(?:(?:[ ]{_CONNECT_PLAIN})?[ ]{entities_module._TOKEN})*"
+    )
+    text = " ".join(words)
+    spans = [m.span() for m in entities_module._RUN.finditer(text)]
+    assert spans == [m.span() for m in plain.finditer(text)]
