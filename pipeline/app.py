@@ -41,10 +41,8 @@ from pipeline.errors import InvalidArticle
 from pipeline.metrics import Metrics, MetricsServer
 from pipeline.model import (
     ALERT_SCHEMA,
-    Article,
     CountryScoreBatch,
     build_deadletter,
-    decode_article,
     iso_time,
 )
 from pipeline.outbox import Outbox
@@ -53,7 +51,7 @@ from pipeline.settings import Settings
 from pipeline.spikes import SpikeWindows, WindowView, assess
 from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
-from pipeline.tagpool import Outcome, TaggingPool, prepare_batch
+from pipeline.tagpool import Item, Outcome, TaggingPool, prepare_batch
 from pipeline.topics import TABLES
 
 __all__ = [
@@ -308,51 +306,50 @@ class Worker:
                 task.cancel()
 
     async def _enrich_batch(self, events: list[EventT[bytes]], scores: CountryScoreBatch) -> None:
-        """Decode, deduplicate, tag and publish one batch, then its country scores."""
+        """Decode, tag, deduplicate and publish one batch, then its country scores.
+
+        Decoding and validation happen with the tagging (in a tagging process
+        when there are any); a duplicate is recognised by the id that comes
+        back, so it costs its tagging but is never published twice.
+        """
         s = self.settings
         m = self.metrics
         offsets = self._offsets
         outbox = self._outbox()
         send = outbox.add
         m.articles_received.inc(len(events))
-        items: list[tuple[Article, float]] = []
-        sources: list[EventT[bytes]] = []
+        items: list[Item] = []
+        now = time.time()
         for event in events:
-            t0 = time.time()
             msg = event.message
             offsets[(msg.topic, msg.partition)] = msg.offset
-            try:
-                article = decode_article(event.value, s.max_message_bytes)
-            except InvalidArticle as err:
-                await self._dead_letter(outbox, err, event, t0)
-                continue
-            t1 = time.time()
-            self._decode_seconds.observe(t1 - t0)
-            if self.dedup.seen(article.id, t1):
-                m.articles_deduplicated.inc()
-                continue
-            items.append((article, msg.timestamp if msg.timestamp else t0))
-            sources.append(event)
-        if not items:
-            await outbox.flush()
-            return
+            items.append((event.value, msg.timestamp if msg.timestamp else now))
         outcomes = await self._prepare(items)
-        for (article, received_at), event, out in zip(items, sources, outcomes, strict=True):
+        for (_, received_at), event, out in zip(items, events, outcomes, strict=True):
+            if isinstance(out, InvalidArticle):
+                await self._dead_letter(outbox, out, event, time.time())
+                continue
             if isinstance(out, BaseException):  # a tagger bug must not stop the stream
-                log.error("tagging failed for article %s: %r", article.id, out)
+                log.error("tagging failed for the message at offset %d of %s[%d]: %r",
+                          event.message.offset, event.message.topic, event.message.partition,
+                          out)
                 await self._dead_letter(
                     outbox, InvalidArticle("internal", f"{type(out).__name__}: {out}"), event,
                     time.time(),
                 )
                 continue
+            self._decode_seconds.observe(out.decode_seconds)
+            if self.dedup.seen(out.article_id, time.time()):
+                m.articles_deduplicated.inc()
+                continue
             t2 = time.time()
             self._tag_seconds.observe(out.tag_seconds)
-            await send(s.topic_enriched, article.id.encode(), out.event)
+            await send(s.topic_enriched, out.article_id.encode(), out.event)
             if out.alert is not None:
                 await self._publish_alert(
                     outbox, out.alert, out.alert_countries, "article", out.level
                 )
-            scores.add(article.id, article.title, out.countries, out.score, out.event_time)
+            scores.add(out.article_id, out.title, out.countries, out.score, out.event_time)
             t3 = time.time()
             self._publish_seconds.observe(t3 - t2)
             m.end_to_end_latency.observe(max(0.0, t3 - received_at))
@@ -367,14 +364,14 @@ class Worker:
             )
         await outbox.flush()
 
-    async def _prepare(self, items: list[tuple[Article, float]]) -> list[Outcome]:
-        """Tag and serialise a batch: in a tagging process if there are any, else here."""
+    async def _prepare(self, items: list[Item]) -> list[Outcome]:
+        """Decode, tag and serialise a batch: in a tagging process if there are any, else here."""
         if self.pool is not None:
             try:
                 return await self.pool.prepare(items)
             except Exception:
                 log.exception("the tagging processes failed; tagging this batch in the worker")
-        return prepare_batch(self.enricher, items)
+        return prepare_batch(self.enricher, items, self.settings.max_message_bytes)
 
     def _outbox(self) -> Outbox:
         """A fresh outbox on the app's aiokafka producer (see ``__init__``)."""

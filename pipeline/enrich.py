@@ -96,6 +96,7 @@ class Prepared:
     score: float
     event_time: float
     tag_seconds: float
+    decode_seconds: float = 0.0
 
 
 class Enricher:
@@ -141,7 +142,9 @@ class Enricher:
                 event_time = received_at
         return Enriched(event, alert, event_time)
 
-    def prepare(self, article: Article, received_at: float) -> Prepared:
+    def prepare(
+        self, article: Article, received_at: float, *, decode_seconds: float = 0.0
+    ) -> Prepared:
         """Enrich *article* and serialise its event and alert (what the worker publishes)."""
         t0 = time.perf_counter()
         out = self.enrich(article, received_at)
@@ -157,4 +160,5 @@ class Enricher:
             score=float(esc["score"]),
             event_time=out.event_time,
             tag_seconds=time.perf_counter() - t0,
+            decode_seconds=decode_seconds,
         )

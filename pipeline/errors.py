@@ -53,6 +53,10 @@ class InvalidArticle(BrinkwatchError):
         self.message = message
         self.field = field
 
+    def __reduce__(self) -> tuple[type[InvalidArticle], tuple[str, str, str | None]]:
+        """Pickle by the constructor's arguments (it crosses to and from tagging processes)."""
+        return (InvalidArticle, (self.code, self.message, self.field))
+
 
 class BrokerError(BrinkwatchError):
     """The Kafka broker could not be started, reached or used."""

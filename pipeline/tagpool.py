@@ -3,11 +3,13 @@
 Faust runs every agent in one asyncio thread: tagging, which is pure CPU
 work, then holds that thread, and the consuming, producing and committing
 wait for it. With ``BRINKWATCH_TAGGING_PROCESSES=N`` the worker hands each
-batch of articles to one of *N* child processes (started with ``spawn``: the
+batch of messages (their value bytes) to one of *N* child processes (started with ``spawn``: the
 worker has threads, which ``fork`` does not copy safely), each with its own
-:class:`~pipeline.enrich.Enricher`, and gets back
-:class:`~pipeline.enrich.Prepared` results: serialised events and a few
-scalars, cheap to pickle. The worker runs N + 1 enrich actors so that every
+:class:`~pipeline.enrich.Enricher`, which decodes, validates and tags each
+one, and gets back :class:`~pipeline.enrich.Prepared` results (serialised
+events and a few scalars, cheap to pickle) or the
+:class:`~pipeline.errors.InvalidArticle` that sends a message to the dead
+letters. The worker runs N + 1 enrich actors so that every
 child always has a batch while the worker publishes another.
 
 Nothing here imports Kafka; it is the enrich path, moved to other processes.
@@ -25,15 +27,18 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from pipeline.enrich import Enricher, Prepared
-from pipeline.model import Article
+from pipeline.errors import InvalidArticle
+from pipeline.model import decode_article
 from pipeline.settings import Settings
 
-__all__ = ["Outcome", "TaggingPool", "prepare_batch"]
+__all__ = ["Item", "Outcome", "TaggingPool", "prepare_batch"]
 
 log = logging.getLogger("brinkwatch.tagpool")
 
-#: What tagging one article gives: its prepared messages, or the error it raised.
-Outcome = Prepared | BaseException
+#: One input message: its value bytes (None for a tombstone) and when it was received.
+Item = tuple[bytes | None, float]
+#: What one message gives: its prepared messages, why it is invalid, or the error tagging raised.
+Outcome = Prepared | InvalidArticle | BaseException
 
 _enricher: Enricher | None = None
 
@@ -52,26 +57,34 @@ def _start_child(settings: Settings, parent: int) -> None:
     _enricher = Enricher(settings)
 
 
-def prepare_batch(
-    enricher: Enricher, items: list[tuple[Article, float]]
-) -> list[Outcome]:
-    """Prepare every ``(article, received_at)`` of *items*; an article that fails gives its error.
+def prepare_batch(enricher: Enricher, items: list[Item], max_bytes: int) -> list[Outcome]:
+    """Decode, validate and prepare every ``(value, received_at)`` of *items*, in order.
 
-    One article's failure (a tagger bug) must not lose the others of its batch.
+    A message that is not a valid article gives its
+    :class:`~pipeline.errors.InvalidArticle` (values over *max_bytes* are
+    ``too_large``); one whose tagging fails (a tagger bug) gives that error.
+    Neither loses the others of its batch.
     """
     out: list[Outcome] = []
-    for article, received_at in items:
+    clock = time.perf_counter
+    for value, received_at in items:
+        t0 = clock()
         try:
-            out.append(enricher.prepare(article, received_at))
+            article = decode_article(value, max_bytes)
+        except InvalidArticle as err:
+            out.append(err)
+            continue
+        try:
+            out.append(enricher.prepare(article, received_at, decode_seconds=clock() - t0))
         except Exception as exc:  # reported per article, as the worker's dead letter
             out.append(exc)
     return out
 
 
-def _child_prepare(items: list[tuple[Article, float]]) -> list[Outcome]:
+def _child_prepare(items: list[Item], max_bytes: int) -> list[Outcome]:
     if _enricher is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("tagging process started without its initializer")
-    return prepare_batch(_enricher, items)
+    return prepare_batch(_enricher, items, max_bytes)
 
 
 def _child_versions() -> dict[str, str]:
@@ -109,19 +122,20 @@ class TaggingPool:
         versions = [f.result() for f in futures]  # every child, not just the first to answer
         return versions[0]
 
-    async def prepare(self, items: list[tuple[Article, float]]) -> list[Outcome]:
+    async def prepare(self, items: list[Item]) -> list[Outcome]:
         """Prepare *items* in a child process; if the pool broke (a child died), restart it once.
 
         A second failure raises: the caller tags the batch itself.
         """
         loop = asyncio.get_running_loop()
+        limit = self.settings.max_message_bytes
         try:
-            return await loop.run_in_executor(self._executor, _child_prepare, items)
+            return await loop.run_in_executor(self._executor, _child_prepare, items, limit)
         except BrokenProcessPool:
             log.error("a tagging process died; restarting the pool of %d", self.processes)
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = self._new_executor()
-            return await loop.run_in_executor(self._executor, _child_prepare, items)
+            return await loop.run_in_executor(self._executor, _child_prepare, items, limit)
 
     def pids(self) -> list[int]:
         """Return the process ids of the children started so far."""

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.enrich import Enricher, Prepared
-from pipeline.model import Article
-from pipeline.serde import loads
+from pipeline.errors import InvalidArticle
+from pipeline.serde import dumps, loads
 from pipeline.settings import Settings
-from pipeline.tagpool import TaggingPool, prepare_batch
+from pipeline.tagpool import Item, TaggingPool, prepare_batch
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_be93d98e5d221129.txt"
 NOW = 1_717_200_000.0
@@ -32,11 +32,14 @@ def pool() -> Iterator[TaggingPool]:
         p.close()
 
 
-def _articles() -> list[tuple[Article, float]]:
+LIMIT = Settings().max_message_bytes
+
+
+def _articles() -> list[Item]:
     title, _, body = SEED.read_text().partition("\n")
     return [
-        (Article(id="seed", title=title, body=body), NOW),
-        (Article(id="calm", title="Brazil harvest", body="Brazil's soy crop grew."), NOW),
+        (dumps({"id": "seed", "title": title, "body": body}), NOW),
+        (dumps({"id": "calm", "title": "Brazil harvest", "body": "Brazil's soy crop grew."}), NOW),
     ]
 
 
@@ -46,7 +49,8 @@ def _comparable(out: object) -> object:
     event = loads(out.event)
     del event["processed_at"]
     alert = None if out.alert is None else {**loads(out.alert), "created_at": None}
-    return (dataclasses.replace(out, event=b"", alert=None, tag_seconds=0.0), event, alert)
+    plain = dataclasses.replace(out, event=b"", alert=None, tag_seconds=0.0, decode_seconds=0.0)
+    return (plain, event, alert)
 
 
 def test_child_processes_prepare_what_the_worker_would(pool: TaggingPool) -> None:
@@ -55,7 +59,7 @@ def test_child_processes_prepare_what_the_worker_would(pool: TaggingPool) -> Non
     assert versions == Enricher(Settings()).versions
     items = _articles()
     remote = asyncio.run(pool.prepare(items))
-    local = prepare_batch(Enricher(Settings()), items)
+    local = prepare_batch(Enricher(Settings()), items, LIMIT)
     assert [_comparable(o) for o in remote] == [_comparable(o) for o in local]
     seed = remote[0]
     assert isinstance(seed, Prepared)
@@ -63,12 +67,34 @@ def test_child_processes_prepare_what_the_worker_would(pool: TaggingPool) -> Non
     assert {"KP", "RU", "KR", "UA"} <= set(seed.countries)
 
 
-def test_one_bad_article_fails_alone(pool: TaggingPool) -> None:
-    """An article a tagger cannot handle gives its error; the rest of the batch is tagged."""
-    bad = Article(id="bad", title="x", body=123)  # type: ignore[arg-type]
-    good, _ = _articles()[1]
-    outcomes = asyncio.run(pool.prepare([(bad, NOW), (good, NOW)]))
-    assert isinstance(outcomes[0], BaseException)
+def test_invalid_messages_come_back_with_their_reason(pool: TaggingPool) -> None:
+    """Each kind of invalid message gives its InvalidArticle (across the process boundary)."""
+    good = _articles()[1]
+    items: list[Item] = [
+        (None, NOW), (b"\xff\xfe", NOW), (b"{nope", NOW),
+        (dumps({"title": "x", "body": 123}), NOW), (b"x" * (LIMIT + 1), NOW), good,
+    ]
+    outcomes = asyncio.run(pool.prepare(items))
+    codes = [o.code for o in outcomes if isinstance(o, InvalidArticle)]
+    assert codes == ["empty", "not_utf8", "not_json", "schema", "too_large"]
+    assert isinstance(outcomes[3], InvalidArticle) and outcomes[3].field == "body"
+    assert isinstance(outcomes[-1], Prepared) and outcomes[-1].article_id == "calm"
+    assert outcomes[-1].decode_seconds > 0
+
+
+def test_one_article_a_tagger_fails_on_fails_alone() -> None:
+    """A tagger error on one article is its outcome; the rest of the batch is tagged."""
+
+    class Flaky(Enricher):
+        def prepare(self, article: object, received_at: float, *,
+                    decode_seconds: float = 0.0) -> Prepared:
+            if getattr(article, "id", None) == "seed":
+                raise RuntimeError("tagger bug")
+            return super().prepare(article, received_at,  # type: ignore[arg-type]
+                                   decode_seconds=decode_seconds)
+
+    outcomes = prepare_batch(Flaky(Settings()), _articles(), LIMIT)
+    assert isinstance(outcomes[0], RuntimeError)
     assert isinstance(outcomes[1], Prepared) and outcomes[1].article_id == "calm"
 
 
