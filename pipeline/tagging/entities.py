@@ -367,10 +367,9 @@ class _KnownCache(dict[str, _Known]):
 
 _MATCH_TEXT: Final = re.Match.group
 _MATCH_START: Final = re.Match.start
-# A headline span to try: (end token, case-folded text, a miss ends the search, the
-# words title-cased, start, end); a plan holds them per start token.
-_LoudSpan = tuple[int, str, bool, str, int, int]
-_LoudPlan = tuple[tuple[_LoudSpan, ...], ...]
+# What reading a headline run needs, per token: case-folded, title-cased, start, end, a lone
+# common word, and whether the tables may know a span of two words or more starting there.
+_LoudPlan = tuple[list[str], list[str], list[int], list[int], list[bool], list[bool]]
 
 
 class _Mention:
@@ -1385,12 +1384,15 @@ class EntityTagger:
         Longest first, up to four words: a name the article already has (case
         folded: "SHEARER" is "Alan Shearer"), else a table entry of the
         title-cased words ("LONDON" is a capital). Anything else says nothing.
+        Spans of two words or more are only looked up where one may be found:
+        their first two words start a name the article has or a table entry.
         """
         known: dict[str, _Mention] = {}
         for m in kept:
             known.setdefault(m.surface.lower(), m)
             if m.kind == _PERSON and " " in m.canonical:
                 known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
+        known_heads = {" ".join(key.split(" ", 2)[:2]) for key in known if " " in key}
         plans = self._loud_plans
         table = self._known_cache.__getitem__
         out: list[_Mention] = []
@@ -1399,112 +1401,90 @@ class EntityTagger:
             plan = plans.get(run)
             if plan is None:
                 plan = self._loud_plan(run)
-            n = len(plan)
+            lows, cased, offs, ends, stops, longer = plan
+            n = len(lows)
             i = 0
             while i < n:
-                for j, key, stop, cased, rs, re_ in plan[i]:
-                    src = known.get(key)
-                    if src is not None:
-                        kind, canonical, code = src.kind, src.canonical, src.country
-                    elif stop:
-                        break
-                    elif not cased:
-                        continue
-                    else:
-                        kind, canonical, code = table(cased)
-                        if kind < 0:
-                            continue
-                        if kind not in (_ORG, _LOC, _PERSON):
-                            i = j - 1
+                found: tuple[int, str, str | None] | None = None
+                j = n if n - i < 4 else i + 4
+                if j > i + 1 and (longer[i] or f"{lows[i]} {lows[i + 1]}" in known_heads):
+                    while j > i + 1:  # the spans of two words or more, longest first
+                        src = known.get(" ".join(lows[i:j]))
+                        if src is not None:
+                            found = (src.kind, src.canonical, src.country)
                             break
-                        canonical = canonical or cased
-                    start = s + rs
-                    end = s + re_
-                    out.append(
-                        _Mention(
-                            field,
-                            start,
-                            end,
-                            text[start:end],
-                            kind,
-                            canonical,
-                            code,
-                            _C_TABLE if code else 0,
-                            None,
+                        if longer[i]:
+                            words = " ".join(cased[i:j])
+                            kind, canonical, code = table(words)
+                            if kind >= 0:
+                                found = (kind, canonical or words, code)
+                                break
+                        j -= 1
+                if found is None:  # the word alone
+                    j = i + 1
+                    src = known.get(lows[i])
+                    if src is not None:
+                        found = (src.kind, src.canonical, src.country)
+                    elif not stops[i]:
+                        kind, canonical, code = table(cased[i])
+                        if kind >= 0:
+                            found = (kind, canonical or cased[i], code)
+                if found is not None:
+                    kind, canonical, code = found
+                    if kind in _ENTITY_KINDS or src is not None:
+                        start = s + offs[i]
+                        end = s + ends[j - 1]
+                        out.append(
+                            _Mention(
+                                field,
+                                start,
+                                end,
+                                text[start:end],
+                                kind,
+                                canonical,
+                                code,
+                                _C_TABLE if code else 0,
+                                None,
+                            )
                         )
-                    )
-                    i = j - 1
-                    break
-                i += 1
+                    i = j
+                else:
+                    i += 1
         return out
 
     def _loud_plan(self, run: str) -> _LoudPlan:
-        """Return, per token of a headline run, the spans to try, longest first (cached).
+        """Return what reading a headline run needs, per token (cached).
 
-        Each span is (end token, case-folded text, whether a miss ends the search
-        (a lone common word), the words title-cased (for the tables; "" when the
-        tables cannot know them), start and end offsets in the run).
+        The tokens case-folded and title-cased (for the tables), their start and
+        end offsets in the run (without a possessive), whether each is a lone
+        common word (a miss on it alone ends nothing, it is skipped), and whether
+        the tables may know a span of two words or more starting there.
         """
         toks = run.split(" ")
         n = len(toks)
-        offs: list[int] = []  # token starts in the run
-        ends: list[int] = []  # token ends in the run, without a possessive
+        offs: list[int] = []
+        ends: list[int] = []
         lows: list[str] = []
         cased: list[str] = []
-        low_starts: list[int] = []  # token starts and ends in the joined lower-case words
-        low_ends: list[int] = []
-        cased_starts: list[int] = []  # ... and in the joined title-cased words
-        cased_ends: list[int] = []
-        pos = low_pos = cased_pos = 0
+        pos = 0
         for tok in toks:
             bare = tok[:-2] if tok.endswith(_POSSESSIVE) else tok
             offs.append(pos)
             ends.append(pos + len(bare))
             pos += len(tok) + 1
-            low = bare.lower()
-            lows.append(low)
-            low_starts.append(low_pos)
-            low_pos += len(low)
-            low_ends.append(low_pos)
-            low_pos += 1
+            lows.append(bare.lower())
             if bare.isupper():  # "LONDON" -> "London" (see _title_case_word)
                 title = bare[:1] + bare[1:].lower()
                 bare = title if len(title) == len(bare) else bare
             cased.append(bare)
-            cased_starts.append(cased_pos)
-            cased_pos += len(bare)
-            cased_ends.append(cased_pos)
-            cased_pos += 1
-        # Every span's texts are slices of the two joined strings (tokens hold no space).
-        low_run = " ".join(lows)
-        cased_run = " ".join(cased)
         common = self._t.common
         heads = self._heads
-        plan: list[tuple[_LoudSpan, ...]] = []
-        for i in range(n):
-            low_start, cased_start = low_starts[i], cased_starts[i]
-            # Spans of two words or more the tables cannot know get "" (not looked up).
-            longer = heads is None or (
-                i + 1 < n and cased_run[cased_start : cased_ends[i + 1]].casefold() in heads
-            )
-            plan.append(
-                tuple(
-                    [
-                        (
-                            j,
-                            low_run[low_start : low_ends[j - 1]],
-                            j == i + 1 and lows[i] in common,
-                            cased_run[cased_start : cased_ends[j - 1]]
-                            if j == i + 1 or longer
-                            else "",
-                            offs[i],
-                            ends[j - 1],
-                        )
-                        for j in range(min(n, i + 4), i, -1)
-                    ]
-                )
-            )
-        result = tuple(plan)
+        stops = [low in common for low in lows]
+        longer = [
+            heads is None or (i + 1 < n and f"{cased[i]} {cased[i + 1]}".casefold() in heads)
+            for i in range(n)
+        ]
+        result = (lows, cased, offs, ends, stops, longer)
         if len(self._loud_plans) >= _CACHE_LIMIT:
             self._loud_plans.clear()
         self._loud_plans[run] = result
