@@ -224,6 +224,22 @@ def test_scrape_config_finds_every_worker_replica() -> None:
         assert (PROMETHEUS_DIR / rule_file).is_file(), rule_file
 
 
+def test_ingest_service_port_healthcheck_and_scrape_agree() -> None:
+    """The ingest service listens, publishes, is health-checked and scraped on one port."""
+    services = _compose()["services"]
+    ingest = services["ingest"]
+    assert ingest["command"] == ["ingest"]
+    assert ingest["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    port = int(_env("ingest")["BRINKWATCH_INGEST_PORT"])
+    assert port == Settings().ingest_port
+    assert f"{port}:{port}" in [str(p) for p in ingest["ports"]]
+    assert f"127.0.0.1:{port}/healthz" in " ".join(ingest["healthcheck"]["test"])
+    config = _yaml(PROMETHEUS_DIR / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    targets = [t for sc in jobs["brinkwatch-ingest"]["static_configs"] for t in sc["targets"]]
+    assert targets == [f"ingest:{port}"]
+
+
 # -- Grafana ----------------------------------------------------------------------
 
 
@@ -475,7 +491,7 @@ def test_dockerfile_is_multi_stage_with_a_pinned_base() -> None:
 
 
 def test_dockerfile_final_stage_is_lean_and_unprivileged() -> None:
-    """The final stage: no compilers, a non-root USER, port 9108, the venv and /app, brinkwatch."""
+    """The final stage: no compilers, a non-root USER, ports 9108 and 8088, the venv, brinkwatch."""
     _, stages = _stages()
     final = stages[-1]
     ops: dict[str, list[str]] = {}
@@ -486,7 +502,8 @@ def test_dockerfile_final_stage_is_lean_and_unprivileged() -> None:
         assert tool not in body, f"{tool} in the final stage"
     (user,) = ops["USER"]
     assert user.split(":")[0] not in {"root", "0"}
-    assert ops["EXPOSE"] == [str(DEFAULT_PORT)]
+    ingest_port = Settings().ingest_port
+    assert ops["EXPOSE"] == [f"{DEFAULT_PORT} {ingest_port}"]  # metrics, HTTP ingestion
     assert ops["ENTRYPOINT"] == ['["brinkwatch"]']
     copies = ops["COPY"]
     assert f"--from={stages[0].name} /opt/venv /opt/venv" in copies
