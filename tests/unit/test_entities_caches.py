@@ -239,3 +239,15 @@ def test_grouped_connectors_match_the_word_list(words: list[str]) -> None:
     text = " ".join(words)
     spans = [m.span() for m in entities_module._RUN.finditer(text)]
     assert spans == [m.span() for m in plain.finditer(text)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=" \t\n.!?\"'”’)]aZ", max_size=30),
+    st.integers(min_value=0, max_value=30),
+    st.integers(min_value=0, max_value=30),
+)
+def test_sentence_end_search(text: str, start: int, end: int) -> None:
+    """_sentence_end_in (str.find, then the regex at a mark) agrees with the regex search."""
+    expected = entities_module._SENTENCE_END_IN.search(text, start, end) is not None
+    assert entities_module._sentence_end_in(text, start, end) == expected
