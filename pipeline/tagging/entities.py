@@ -1107,6 +1107,7 @@ class EntityTagger:
             return
         append = out.append
         after_space = _AFTER_SPACE.get
+        paren = "(" in text  # no acronym test in a field without a parenthesis
         starts = map(_MATCH_START, matches)
         for s, entry in compress(zip(starts, entries, strict=True), entries):
             for ps, pe, info, segs, tail in entry:
@@ -1131,7 +1132,7 @@ class EntityTagger:
                         field, base + rs, end, surface, kind, canonical, country, strength, role
                     )
                     append(m)
-                    if kind != _LOC and text.startswith(("(", " ("), end):
+                    if paren and kind != _LOC and text.startswith(("(", " ("), end):
                         self._acronym(text, end, m, acronyms)
 
     def _scan_loud(
@@ -1165,6 +1166,7 @@ class EntityTagger:
         loud = [True] * len(runs) if headline else _shouting(text, runs)
         info_get = self._info_cache.get
         not_plain = _NOT_PLAIN
+        paren = "(" in text  # no acronym test in a field without a parenthesis
         # Per run inline: CoNLL-style text goes this way for every run, most of them silent.
         for (s, e, run), is_loud in zip(runs, loud, strict=True):
             if is_loud:
@@ -1187,7 +1189,7 @@ class EntityTagger:
                 end = s + re_
                 m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
                 out.append(m)
-                if kind != _LOC and end == e and text.startswith(("(", " ("), e):
+                if paren and kind != _LOC and end == e and text.startswith(("(", " ("), e):
                     self._acronym(text, end, m, acronyms)
 
     @staticmethod
@@ -1302,11 +1304,13 @@ class EntityTagger:
         # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
         # Per entity, mentions in order until a country (and, for a person, a role) is found.
         org_ends: dict[tuple[str, int], _Mention] | None = None  # built when first needed
+        cue_ends: dict[str, list[int]] = {}
+        known = self._known_cache.__getitem__
         for (kind, _canonical), ms in groups.items():
             if kind != _PERSON and ms[0].cstrength >= _C_ADJACENT:
                 continue  # most places and organisations: nothing to look for
             if org_ends is None:
-                org_ends = _cue_context(kept, cue_lists)
+                org_ends, cue_ends = _cue_context(kept, cue_lists)
             need_country = True
             need_role = kind == _PERSON
             for m in ms:
@@ -1322,9 +1326,10 @@ class EntityTagger:
                     text,
                     m,
                     cue_lists[m.field],
+                    cue_ends[m.field],
                     t,
                     org_ends,
-                    self._known_cache.__getitem__,
+                    known,
                     self._cores,
                 )
                 if code is not None and strength > m.cstrength:
@@ -1626,6 +1631,7 @@ def _attribute(
     text: str,
     m: _Mention,
     cues: list[tuple[int, int, str]],
+    cue_ends: list[int],
     t: _Tables,
     org_ends: dict[tuple[str, int], _Mention],
     known: Callable[[str], tuple[int, str, str | None]],
@@ -1638,7 +1644,9 @@ def _attribute(
     Institute ...") is adjacent; for people, the nearest cue earlier in the same
     sentence is a weaker fallback.
     """
-    k = bisect_right(cues, (m.start, m.start, "~")) - 1
+    # The last cue ending at or before the mention (*cue_ends* are the cues' ends: every cue
+    # starts before its end, so this is bisect_right(cues, (m.start, m.start, "~")) - 1).
+    k = bisect_right(cue_ends, m.start) - 1
     role: str | None = None
     if m.kind == _PERSON and m.role is None:
         role = _role_before(text, m.start, t)
@@ -1671,9 +1679,10 @@ def _attribute(
 
 def _cue_context(
     kept: list[_Mention], cue_lists: dict[str, list[tuple[int, int, str]]]
-) -> dict[tuple[str, int], _Mention]:
+) -> tuple[dict[tuple[str, int], _Mention], dict[str, list[int]]]:
     """Add the table places' and organisations' countries to the cues, sort the cues,
-    and return the organisations by (field, end): what :func:`_attribute` reads."""
+    and return the organisations by (field, end) and each field's cue ends (sorted):
+    what :func:`_attribute` reads."""
     org_ends: dict[tuple[str, int], _Mention] = {}
     for m in kept:
         kind = m.kind
@@ -1683,9 +1692,11 @@ def _cue_context(
                 cue_lists[m.field].append((m.end, m.start, m.country))
         elif kind == _LOC and m.country:
             cue_lists[m.field].append((m.end, m.start, m.country))
-    for field_cues in cue_lists.values():
+    cue_ends: dict[str, list[int]] = {}
+    for field, field_cues in cue_lists.items():
         field_cues.sort()
-    return org_ends
+        cue_ends[field] = [cue[0] for cue in field_cues]
+    return org_ends, cue_ends
 
 
 _ADJACENT_SPAN: Final = 50  # the longest gap _adjacent_gap can accept
