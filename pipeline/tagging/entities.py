@@ -590,8 +590,16 @@ class EntityTagger:
             first = first.removesuffix("'s").removesuffix("’s")
         t = self._t
         depends = first.lower() in t.common and first not in t.first_names  # _is_common
-        # The sentence-initial reading is worked out when first needed (_initial).
-        info = _RunInfo(depends, plain, None if depends else plain, run)
+        if not depends:
+            initial: _Reading | None = plain
+        elif first is run:
+            # A common word alone: opening a sentence, it says nothing unless the tables
+            # know it (what _read_word(run, True) finds, without a second reading).
+            known = self._known_cache.get(run)
+            initial = plain if known is not None and known[0] >= 0 else _EMPTY
+        else:
+            initial = None  # worked out when first needed (_initial)
+        info = _RunInfo(depends, plain, initial, run)
         if len(self._info_cache) >= _CACHE_LIMIT:
             self._info_cache.clear()
         self._info_cache[run] = info

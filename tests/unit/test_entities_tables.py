@@ -60,3 +60,12 @@ def test_run_readings_agree() -> None:
     for run in runs:
         for initial in (False, True):
             assert fast._analyse_uncached(run, initial) == slow._analyse_uncached(run, initial)
+
+
+def test_eager_sentence_start_readings() -> None:
+    """A one-word run's sentence-initial reading, set at analysis, is the one read later."""
+    for tagger in (with_tables(), without_tables()):
+        for word in ["Turkey", "The", "Meanwhile", "China", "Russia's", "US", "Bank", "Smith"]:
+            info = tagger._analyse(word)
+            if info.initial is not None:
+                assert info.initial == tagger._analyse_uncached(word, True)
