@@ -58,7 +58,8 @@ How a country can be named (``Evidence.via``):
     Ltd, Inc) are left out.
 ``currency``
     a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
-    and "marks" only right after an amount: "500 billion won").
+    and "marks" only right after an amount: "500 billion won"), or a dollar
+    sign with a country prefix before an amount ("C$1.5 billion", "HK$20").
 
 Disambiguation: single-word and all-capital surfaces are case-sensitive
 ("Turkey" not "turkey", "US" not "us"); in an all-capital field (a wire
@@ -101,7 +102,8 @@ stories) are dropped, the focus included: an article that names a country
 only in passing may yield an empty list.
 
 Beyond the gazetteer, one regular expression (anchored on a literal ".")
-finds Reuters Instrument Code suffixes in tickers; another finds the lead's
+finds Reuters Instrument Code suffixes in tickers; one finds prefixed dollar
+signs (only in a field that has a "$"); another finds the lead's
 end (a paragraph break or a sentence stop), searching only that far.
 ``data_version`` combines the data files' versions and the leaders'
 ``as_of`` date.
@@ -300,6 +302,9 @@ _DATELINE = re.compile(
 )
 _RIC_SUFFIX = re.compile(r"\.([A-Z]{1,3})[>)]")
 _RIC_SYMBOL = re.compile(r"[<(][A-Z0-9][A-Z0-9&'-]{0,9}$")
+# A dollar sign with a country prefix before an amount ("C$1.5 billion", "HK$ 20"); searched
+# only in a field that has a "$".
+_DOLLAR_SIGN = re.compile(r"(?<![\w$.])([A-Z][A-Za-z]{0,2})\$(?= ?\d)")
 
 
 _AMOUNT_WORDS = frozenset(
@@ -617,6 +622,7 @@ class CountryTagger:
         self._us_followers: frozenset[str] = meta["us_followers"]
         self._us_preceders: tuple[str, ...] = meta["us_preceders"]
         self._ric: dict[str, str] = meta["ric"]
+        self._dollars: dict[str, str] = meta["dollars"]
         self._weights: tuple[float, ...] = meta["weights"]
         # Weights of the count features (by via, then by zone), in the order of the statistics.
         self._count_weights: tuple[float, ...] = self._weights[8 : 8 + _NCOUNTS]
@@ -674,6 +680,12 @@ class CountryTagger:
             "weights": _salience_weights(data["salience.json"]),
             "ric": {
                 k: v for k, v in data["institutions.json"]["ric_suffixes"].items() if v in display
+            },
+            "dollars": {
+                prefix: code
+                for code, prefixes in data["currencies.json"].get("dollar_prefixes", {}).items()
+                for prefix in prefixes
+                if code in display
             },
             "data_version": f"countries/{versions[-1]}+leaders/{data['leaders.json']['as_of']}",
         }
@@ -1045,6 +1057,20 @@ class CountryTagger:
                     zone = lead if start < zone_end else 2
                     end = m.end(1)
                     self._record(stats, evidence, text, field, start, end, listed, "exchange", zone)
+        if "$" in text:  # one scan in C; the regular expression runs on the rare field with one
+            dollars = self._dollars
+            for m in _DOLLAR_SIGN.finditer(text):
+                issuer = dollars.get(m.group(1))
+                start = m.start()
+                if (
+                    issuer is not None
+                    and start >= dateline_end
+                    # "HK$": the scan may have found "HK" (an alias) already.
+                    and not any(e["start"] == start for e in evidence.get(issuer, ()))
+                ):
+                    zone = lead if start < zone_end else 2
+                    end = m.end()
+                    self._record(stats, evidence, text, field, start, end, issuer, "currency", zone)
 
     @staticmethod
     def _record(

@@ -168,3 +168,27 @@ def test_city_names_that_are_given_names(tagger: CountryTagger) -> None:
     """Eugene (Oregon) before a surname is a person; after "in" it is the city."""
     assert codes(tagger, "Shares rose today, said analyst Eugene Atkinson of the firm.") == set()
     assert codes(tagger, "The mill in Eugene, Oregon, closed today, the company said.") == {"US"}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The deal is worth C$1.5 billion.", {("CA", "C$")}),
+        ("It raised NZ$30 mln and S$ 12 mln.", {("NZ", "NZ$"), ("SG", "S$")}),
+        ("It raised HK$20 mln.", {("HK", "HK")}),  # "HK" is found by the scan already
+        ("It costs $100 and AT$T.", set()),
+    ],
+)
+def test_prefixed_dollar_signs(
+    tagger: CountryTagger, body: str, expected: set[tuple[str, str]]
+) -> None:
+    """A dollar sign with a country prefix before an amount names the issuing country."""
+    found = {
+        (c["code"], e["text"])
+        for c in tagger.tag("", body, min_salience=0.0)
+        for e in c["evidence"]
+    }
+    assert found == expected
+    for c in tagger.tag("", body, min_salience=0.0):
+        for e in c["evidence"]:
+            assert body[e["start"] : e["end"]] == e["text"]
