@@ -668,6 +668,9 @@ class EntityTagger:
             return self._read_word(run, initial)
         t = self._t
         known = self._known_cache
+        # What known.get() returns for a word the cache lacks: unknown when the country
+        # tables are loaded (see _load_known), else None (then the cache asks the look-up).
+        unknown = _UNKNOWN if self._folded is not None else None
         heads = self._heads
         toks = run.split(" ")
         n = len(toks)
@@ -751,14 +754,18 @@ class EntityTagger:
             start = starts[i]
             if j > i + 1 and heads is not None and f"{tok} {toks[i + 1]}".casefold() not in heads:
                 j = i + 1
-            while True:
-                if breaks and j - 1 > i and any(i <= b < j - 1 for b in breaks):
+            while j > i + 1:
+                if breaks and any(i <= b < j - 1 for b in breaks):
                     j -= 1
                     continue
                 kind, canonical, code = known[run[start : ends[j - 1]]]
-                if kind >= 0 or j == i + 1:
+                if kind >= 0:
                     break
                 j -= 1
+            else:
+                # The token alone (a word the cache lacks is unknown when the tables are
+                # loaded: no miss path for it).
+                kind, canonical, code = known.get(tok, unknown) or known[tok]
             if kind >= 0:
                 if kind in _CUE_KINDS:
                     if cue_code is None or cue_end != start - 1:
@@ -811,7 +818,7 @@ class EntityTagger:
                         break
                 elif nxt not in org_words and nxt not in loc_suffixes:
                     # _starts_known, inlined: a title, a country word or a known name.
-                    next_kind = known[nxt][0]
+                    next_kind = (known.get(nxt, unknown) or known[nxt])[0]
                     if next_kind == _LOC:
                         # "Kurdish Peshmerga", "Friday Mosul" split; "George Washington" not.
                         if toks[k - 1] not in t.first_names:
@@ -1363,8 +1370,14 @@ class EntityTagger:
         t = self._t
         tok = m.surface
         if tok.isupper():
-            cased = _title_case_word(tok) if " " not in tok else _title_case(tok)
-            kind, _canonical, code = self._known_cache[cased]
+            if " " in tok:
+                kind, _canonical, code = self._known_cache[_title_case(tok)]
+            else:  # one word: see _analyse_uncached
+                cased = _title_case_word(tok)
+                unknown = _UNKNOWN if self._folded is not None else None
+                kind, _canonical, code = (
+                    self._known_cache.get(cased, unknown) or self._known_cache[cased]
+                )
             if kind == _LOC:
                 m.country, m.cstrength = code, _C_TABLE
                 return _LOC, True
@@ -1409,6 +1422,8 @@ class EntityTagger:
         known_heads = {" ".join(key.split(" ", 2)[:2]) for key in known if " " in key}
         plans = self._loud_plans
         table = self._known_cache.__getitem__
+        word_known = self._known_cache.get  # one word: see _analyse_uncached
+        unknown = _UNKNOWN if self._folded is not None else None
         out: list[_Mention] = []
         for field, run, s, _e in deferred:
             text = texts[field]
@@ -1440,7 +1455,7 @@ class EntityTagger:
                     if src is not None:
                         found = (src.kind, src.canonical, src.country)
                     elif not stops[i]:
-                        kind, canonical, code = table(cased[i])
+                        kind, canonical, code = word_known(cased[i], unknown) or table(cased[i])
                         if kind >= 0:
                             found = (kind, canonical or cased[i], code)
                 if found is not None:
