@@ -71,15 +71,20 @@ hyphenated forms match ("Russia's", "Russian-backed"). Phrases that contain a
 country word but do not name it ("Air China", "Indian Ocean", "Michael
 Jordan") are listed in ``context.json`` and, being longer, win. Surfaces that
 are also people's names ("Jordan", "Chad") are rejected after a given name or
-an honorific or before a capitalised surname. "Georgia" is the US state in
+an honorific or before a capitalised surname; a one-word name found after a
+given name (even across a line break) is that person wherever else the
+article uses it ("Michael Metz ... Metz said"). "Georgia" is the US state in
 "Atlanta, Georgia", "state of Georgia" or before "Governor", "Senate"... A
-city followed by ", <region or country>" belongs to that region ("Paris,
-Texas" is US). A place or currency word that starts a company name
-("Piedmont Aviation", "Sterling Software") names no country.
+city followed by ", <subdivision or country>" belongs to that region ("Paris,
+Texas" is US; "Tokyo, Seoul and Beijing" is a list), and a country's name
+followed by ", <US state or Canadian province>" is a town there ("Lebanon,
+Pa."). A place or currency word that starts a company name ("Piedmont
+Aviation", "Sterling Software") names no country.
 
 Datelines: a body that opens with a wire dateline ("TOKYO, March 3 -",
 "LONDON (Reuters) -") names its place in capitals; the place is looked up
-in title case and the mention weighs as much as one in the title (where a
+in title case (a region of another country makes it a town there: "LONDON,
+Ontario" is CA) and the mention weighs as much as one in the title (where a
 wire is filed is a strong cue to what it is about).
 
 Salience: each mention scores ``VIA_WEIGHTS[via] * POSITION_WEIGHTS[zone]``
