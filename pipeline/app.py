@@ -187,7 +187,9 @@ class Worker:
         self.metrics = metrics or Metrics()
         # With tagging processes the taggers live in them; the worker loads its own
         # copy only if it ever has to tag a batch itself (see _prepare).
-        self._enricher: Enricher | None = None if s.tagging_processes else Enricher(settings)
+        self._enricher: Enricher | None = (
+            None if s.tagging_process_count else Enricher(settings)
+        )
         self.dedup = DedupWindow(s.dedup_size, s.dedup_ttl_seconds)
         self.thresholds = s.thresholds or DEFAULT_THRESHOLDS
         if self._enricher is not None:
@@ -276,7 +278,7 @@ class Worker:
         # while the worker publishes another. A batch's offsets are acknowledged only
         # after everything it produced has been sent (at least once); a batch still
         # in flight when the worker stops is read again after the restart.
-        slots = asyncio.Semaphore(self.settings.tagging_processes + 1)
+        slots = asyncio.Semaphore(self.settings.tagging_process_count + 1)
         inflight: set[asyncio.Task[None]] = set()
 
         async def run(batch: list[EventT[bytes]]) -> None:
@@ -522,8 +524,8 @@ class Worker:
             self.metrics, host=s.metrics_host, port=s.metrics_port, ready=self.is_ready
         )
         self.server.start()
-        if s.tagging_processes:
-            self.pool = TaggingPool(s, s.tagging_processes)
+        if s.tagging_process_count:
+            self.pool = TaggingPool(s, s.tagging_process_count)
             self.metrics.set_build_info(**self.pool.warm_up())
         log.warning(
             "brinkwatch %s worker: broker %s, metrics on :%d",

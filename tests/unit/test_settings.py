@@ -74,3 +74,15 @@ def test_namespaced_copies_prefix_app_and_topics() -> None:
     s = Settings(partitions=3).namespaced("t1")
     assert s.app_id == "t1" and s.partitions == 3
     assert all(name.startswith("t1.") for name in s.topics.values())
+
+
+def test_tagging_processes_auto_is_one_per_usable_core() -> None:
+    """-1 means one tagging process per CPU core the worker may use; below -1 is refused."""
+    import os
+
+    auto = Settings.from_env({"BRINKWATCH_TAGGING_PROCESSES": "-1"})
+    assert auto.tagging_process_count == len(os.sched_getaffinity(0))
+    assert Settings.from_env({"BRINKWATCH_TAGGING_PROCESSES": "0"}).tagging_process_count == 0
+    assert Settings.from_env({"BRINKWATCH_TAGGING_PROCESSES": "3"}).tagging_process_count == 3
+    with pytest.raises(ConfigError, match="TAGGING_PROCESSES"):
+        Settings.from_env({"BRINKWATCH_TAGGING_PROCESSES": "-2"})
