@@ -225,6 +225,7 @@ def _make_handler(owner: IngestServer) -> type[BaseHTTPRequestHandler]:
 
         server_version = "brinkwatch-ingest"
         protocol_version = "HTTP/1.1"  # keep-alive: a wire client reuses its connection
+        timeout = 60  # seconds a connection may sit idle or trickle its body: no hung threads
 
         def do_GET(self) -> None:
             """Serve /healthz and /metrics."""
