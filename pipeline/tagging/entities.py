@@ -872,6 +872,15 @@ class EntityTagger:
 
     def _read_word(self, word: str, initial: bool) -> _Reading:
         """Read a one-word run (the common case) without the general machinery."""
+        special = self._special
+        if special is not None and word not in special and not initial:
+            # Not a word the tables know nor a cue word (one C-level set test, see
+            # _load_known): what _classify_word finds of such a word, without its look-ups.
+            if word.lower() in self._t.function_words or (
+                "-" in word and word.rpartition("-")[2] in self._t.compound_suffixes
+            ):
+                return _EMPTY
+            return ((0, len(word), _SINGLE, word, word, None, 0, None),), None
         known = self._known_cache.get(word)
         if known is None:
             # With the country tables loaded, a word the cache lacks is unknown: not stored.
@@ -1080,12 +1089,11 @@ class EntityTagger:
 
     def _entry(self, run: str) -> _Entry:
         """Read a regex run for the run cache: one _Piece per piece that says something."""
-        if "." in run or "'" in run or "’" in run or run[-1] == "-":
-            pieces = self._pieces(run)
-        else:
-            pieces = ((0, len(run)),)
+        if not ("." in run or "'" in run or "’" in run or run[-1] == "-"):
+            info = self._analyse(run)  # the run is its one piece (most runs)
+            return () if info.plain == _EMPTY else ((0, len(run), info, *info.plain),)
         out: list[_Piece] = []
-        for ps, pe in pieces:
+        for ps, pe in self._pieces(run):
             info = self._analyse(run[ps:pe])
             if info.plain != _EMPTY:
                 out.append((ps, pe, info, *info.plain))
