@@ -38,7 +38,11 @@ regex pass plus a few dictionary look-ups per mention; the look-ups of a
 field's runs are C-level passes (``map`` over caches whose ``__missing__``
 does the reading) and the Python loop sees only runs that say something;
 the process-wide instance freezes the loaded tables out of the cyclic
-garbage collector.
+garbage collector. What a first sight of a run costs is kept low by work done
+at load time: the country tagger's look-up tables are classified once (one
+dict holds every known surface), and sets of the first two words of every
+known multi-word surface and of every word a reading treats specially let a
+run of unknown names ("Phil Simmons") be read after a few C-level set tests.
 """
 
 from __future__ import annotations
