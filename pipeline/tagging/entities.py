@@ -694,7 +694,10 @@ class EntityTagger:
         ):
             # An unknown name, then unknown names or cue words ("Phil Simmons", "Acme Steel
             # Corp"): the loop below makes one chunk of the run; two C-level set tests say so.
-            kind = self._classify(toks, -1, None, False)
+            if special.isdisjoint(toks):  # names only: what _classify finds, without its tests
+                kind = None if n > 3 and all(tok.isupper() for tok in toks) else _PERSON
+            else:
+                kind = self._classify(toks, -1, None, False)
             if kind is None:
                 return _EMPTY
             return ((0, len(run), kind, run, run, None, 0, None),), None
