@@ -123,8 +123,9 @@ import math
 import operator
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Final, NamedTuple
 
 import ahocorasick_rs
@@ -711,6 +712,16 @@ class CountryTagger:
         if " " in surface:
             return self._lookup_folded.get(surface.casefold())
         return None
+
+    def lookup_tables(
+        self,
+    ) -> tuple[Mapping[str, tuple[str, str] | None], Mapping[str, tuple[str, str] | None]]:
+        """Return the (exact, case-folded multi-word) tables that :meth:`lookup` reads.
+
+        Read-only views, for a tagger that classifies every known surface once at
+        load time (the entity tagger) instead of asking surface by surface.
+        """
+        return MappingProxyType(self._lookup_exact), MappingProxyType(self._lookup_folded)
 
     def describe(self, code: str) -> tuple[str, str] | None:
         """Return (alpha-3, common short name) of the ISO 3166-1 alpha-2 *code*, if known."""

@@ -52,7 +52,7 @@ import json
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from itertools import compress
 from operator import attrgetter, itemgetter
@@ -324,13 +324,10 @@ _UNKNOWN: Final[_Known] = (-1, "", None)
 
 def _country_tables(
     lookup: Lookup,
-) -> tuple[dict[str, tuple[str, str] | None], dict[str, tuple[str, str] | None]] | None:
-    """Return the (exact, case-folded) tables behind :meth:`CountryTagger.lookup`, if *lookup*
-    is that method; None for any other look-up (it is then asked surface by surface).
-
-    The country tagger offers no public view of its tables; this reads the two dicts its
-    ``lookup`` reads (tests/unit/test_entities_tables.py fails if that ever changes).
-    """
+) -> tuple[Mapping[str, tuple[str, str] | None], Mapping[str, tuple[str, str] | None]] | None:
+    """Return the (exact, case-folded) tables behind *lookup* when it is
+    :meth:`CountryTagger.lookup`; None for any other look-up (it is then asked surface by
+    surface)."""
     from pipeline.tagging.countries import CountryTagger
 
     owner = getattr(lookup, "__self__", None)
@@ -338,11 +335,7 @@ def _country_tables(
         CountryTagger.lookup
     ):
         return None
-    exact = getattr(owner, "_lookup_exact", None)
-    folded = getattr(owner, "_lookup_folded", None)
-    if not isinstance(exact, dict) or not isinstance(folded, dict):
-        return None
-    return exact, folded
+    return owner.lookup_tables()
 
 
 class _KnownCache(dict[str, _Known]):

@@ -150,3 +150,15 @@ def test_lead_end_matches_its_definition(parts: list[str]) -> None:
     """One regex search finds the lead's end the definition gives."""
     body = "".join(parts)
     assert countries._lead_end(body) == _reference_lead_end(body)
+
+
+def test_lookup_tables_are_what_lookup_reads_and_read_only() -> None:
+    """lookup_tables() gives the two tables lookup() answers from, and they cannot be changed."""
+    tagger = CountryTagger.default()
+    exact, folded = tagger.lookup_tables()
+    for surface in list(exact)[::97]:
+        assert tagger.lookup(surface) == exact[surface]
+    for surface in [s for s in folded if " " in s][::31]:
+        assert tagger.lookup(surface.upper()) == folded[surface] or surface.upper() in exact
+    with pytest.raises(TypeError):
+        exact["Atlantis"] = ("XX", "name")  # type: ignore[index]
