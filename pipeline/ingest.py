@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from prometheus_client.exposition import choose_encoder
 
 from pipeline.errors import BrokerError
-from pipeline.metrics import IngestMetrics
+from pipeline.metrics import IngestMetrics, serve_in_thread, stop_serving
 from pipeline.serde import dumps
 from pipeline.settings import Settings
 from pipeline.sources import Record, format_of, parse_document
@@ -160,27 +160,16 @@ class IngestServer:
             from pipeline.clients import make_producer
 
             self._producer = make_producer(self.settings.bootstrap_servers)
-        server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"brinkwatch-ingest-{self.port}",
-            daemon=True,
+        self._server, self._thread = serve_in_thread(
+            self.host, self.port, _make_handler(self), "brinkwatch-ingest"
         )
-        self._thread.start()
+        self.port = int(self._server.server_address[1])
 
     def close(self) -> None:
         """Stop serving, flush and close a producer the server made (safe to call twice)."""
         server, thread = self._server, self._thread
         self._server, self._thread = None, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            if thread is not None:
-                thread.join(timeout=5)
+        stop_serving(server, thread)
         if self._own_producer and self._producer is not None:
             producer, self._producer = self._producer, None
             try:

@@ -59,6 +59,8 @@ __all__ = [
     "Metrics",
     "MetricsServer",
     "country_label",
+    "serve_in_thread",
+    "stop_serving",
 ]
 
 #: What became of a record sent to the ingestion server (the ``result`` label).
@@ -116,6 +118,44 @@ def country_label(code: str) -> str:
     return upper if upper in COUNTRY_CODES else OTHER_COUNTRY
 
 
+def _new_registry(
+    registry: CollectorRegistry | None, process_collectors: bool
+) -> CollectorRegistry:
+    """Return *registry* (a new one when None), with the default collectors if asked."""
+    reg = registry if registry is not None else CollectorRegistry()
+    if process_collectors:
+        ProcessCollector(registry=reg)
+        PlatformCollector(registry=reg)
+        GCCollector(registry=reg)
+    return reg
+
+
+def serve_in_thread(
+    host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str
+) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """Bind *host*:*port* (0: any free port) and serve *handler* from a daemon thread."""
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.2},
+        name=f"{name}-{server.server_address[1]}",
+        daemon=True,
+    )
+    thread.start()
+    return server, thread
+
+
+def stop_serving(server: ThreadingHTTPServer | None, thread: threading.Thread | None) -> None:
+    """Stop a server from :func:`serve_in_thread` and free its port (None: nothing to do)."""
+    if server is None:
+        return
+    server.shutdown()
+    server.server_close()
+    if thread is not None:
+        thread.join(timeout=5)
+
+
 class Metrics:
     """Every Brinkwatch metric, built in one place from one registry.
 
@@ -145,12 +185,7 @@ class Metrics:
         self, registry: CollectorRegistry | None = None, *, process_collectors: bool = True
     ) -> None:
         """Create every metric in ``registry`` (a new one when None)."""
-        self.registry = registry if registry is not None else CollectorRegistry()
-        reg = self.registry
-        if process_collectors:
-            ProcessCollector(registry=reg)
-            PlatformCollector(registry=reg)
-            GCCollector(registry=reg)
+        self.registry = reg = _new_registry(registry, process_collectors)
 
         self.articles_received = Counter(
             "brinkwatch_articles_received_total",
@@ -285,12 +320,7 @@ class IngestMetrics:
         self, registry: CollectorRegistry | None = None, *, process_collectors: bool = True
     ) -> None:
         """Create every ingestion metric in ``registry`` (a new one when None)."""
-        self.registry = registry if registry is not None else CollectorRegistry()
-        reg = self.registry
-        if process_collectors:
-            ProcessCollector(registry=reg)
-            PlatformCollector(registry=reg)
-            GCCollector(registry=reg)
+        self.registry = reg = _new_registry(registry, process_collectors)
         self.requests = Counter(
             "brinkwatch_ingest_requests_total",
             "POST /articles requests answered, by HTTP status code.",
@@ -346,28 +376,16 @@ class MetricsServer:
         """Bind the port and serve from a background daemon thread."""
         if self._server is not None:
             raise RuntimeError("MetricsServer already started")
-        server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"brinkwatch-metrics-{self.port}",
-            daemon=True,
+        self._server, self._thread = serve_in_thread(
+            self.host, self.port, _make_handler(self), "brinkwatch-metrics"
         )
-        self._thread.start()
+        self.port = int(self._server.server_address[1])
 
     def close(self) -> None:
         """Stop serving and release the port (safe to call twice)."""
         server, thread = self._server, self._thread
         self._server, self._thread = None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        stop_serving(server, thread)
 
     def __enter__(self) -> MetricsServer:
         """Start the server (context-manager form)."""
