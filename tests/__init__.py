@@ -1,0 +1,1 @@
+"""Brinkwatch tests: unit (no broker) and integration (a real embedded broker)."""

@@ -1,0 +1,1 @@
+"""Unit tests: no broker, no network beyond loopback servers the tests start."""
