@@ -21,12 +21,32 @@ never restored (a restarted worker lost its latest spike state). A fetch
 response carries the right high watermark on Tansu and Kafka alike, so
 :meth:`ConsumerThread._highwaters` fetches once from just before each
 reported end and takes the larger of the two.
+
+And it closes a gap through which a worker that takes over a partition lost
+records. At the end of a rebalance Faust resumes the stream partitions,
+seeks them to their committed offsets and then resumes its flow control,
+which empties every agent's queue: records handed to the queues before the
+seek are read again from the committed offset. Two things defeated that.
+aiokafka's ``seek_to_committed`` leaves a partition with no committed offset
+where the fetcher got to (a worker killed before its first commit leaves
+none), so records emptied from the queues were never read again; and
+records fetched after the seek but before the flow resumed were emptied too.
+Seen in the failover test (two workers, one SIGKILLed; 9 failures in 60
+runs): the survivor's aiokafka fetched the taken-over partition from 0 to
+its end (145) during the table recovery, the agent took the first 90 (125
+in another run) before the queues were emptied, and the fetch went on at
+145 (debug log: "No committed offset ... Seeking to committed of partition
+... None", then "Adding fetch request ... at offset 145"). So
+:meth:`ConsumerThread.seek_to_committed` also seeks such partitions to
+their start (``consumer_auto_offset_reset="earliest"``), and
+:meth:`Consumer.perform_seek` stops the consumer's flow until Faust resumes
+it, so that nothing fetched after the seek reaches the queues first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import TRANSPORTS
@@ -74,6 +94,25 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
             # Read by AIOKafkaConsumer.start() when it builds its Fetcher.
             consumer._fetch_max_wait_ms = wait
         return consumer
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek every assigned partition to its committed offset, or to its start if none.
+
+        Changelog partitions are left alone (table recovery positions them).
+        """
+        done: Mapping[TP, int] = await self.call_thread(self._seek_to_committed_or_start)
+        return done
+
+    async def _seek_to_committed_or_start(self) -> Mapping[TP, int]:
+        consumer = self._ensure_consumer()
+        committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
+        if self.app.conf.consumer_auto_offset_reset == "earliest":
+            changelogs = self.app.tables.changelog_topics
+            # aiokafka seeks only offsets > 0; 0 and None both mean "from the start".
+            start = [tp for tp, off in committed.items() if not off and tp.topic not in changelogs]
+            if start:
+                await consumer.seek_to_beginning(*start)
+        return cast(Mapping[TP, int], committed)
 
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
         reported: dict[TP, int] = dict(await super()._highwaters(partitions))
@@ -131,6 +170,19 @@ class Consumer(driver.Consumer):
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def perform_seek(self) -> None:
+        """Seek the partitions to their committed offsets with the flow stopped.
+
+        Faust calls this at the end of a rebalance and resumes the flow (and
+        empties the agents' queues) right after, so records fetched after the
+        seek must wait for that instead of going to queues that are about to
+        be emptied. When the flow is already stopped (Faust's own seek back
+        after a fetch that came back while stopped), nothing changes.
+        """
+        if self.flow_active:
+            self.stop_flow()
+        await super().perform_seek()
 
 
 class Transport(driver.Transport):
