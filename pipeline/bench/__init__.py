@@ -372,7 +372,7 @@ def run_bench(
         with EmbeddedBroker(log_path=tmpdir / "broker.log") as broker:
             bootstrap = broker.bootstrap_servers
             base = dataclasses.replace(
-                Settings().namespaced(f"bench-{run_id}"),
+                Settings.from_env().namespaced(f"bench-{run_id}"),
                 bootstrap_servers=bootstrap,
                 alert_countries=(),
                 metrics_port=free_port(),
@@ -471,8 +471,10 @@ def run_bench(
                 base.topic_enriched, bootstrap, n, timeout, after=latency_and_rss,
             )
     mean_bytes = sum(article_size(a) for a in corpus) / len(corpus)
-    return _result(plan, seed, tag, ceiling, faust_pt, pipe, cfg.describe(), load_before,
-                   time.monotonic() - started, mean_bytes)
+    result = _result(plan, seed, tag, ceiling, faust_pt, pipe, cfg.describe(), load_before,
+                     time.monotonic() - started, mean_bytes)
+    result["config"]["tagging_processes"] = base.tagging_process_count
+    return result
 
 
 def _result(
@@ -581,7 +583,8 @@ def render(result: dict[str, Any]) -> str:
     load = _num(cfg["load_average_before"], 2)
     add(f"Brinkwatch benchmark ({mode}): {cfg['articles']:,} articles of ~{cfg['size']:,} "
         f"bytes, seed {cfg['seed']}, {cfg['cores']} cores, load average {load} before, "
-        f"{cfg['seconds']:.0f} s")
+        f"{cfg['seconds']:.0f} s; worker with {cfg.get('tagging_processes', '?')} tagging "
+        "process(es)")
     add("")
     add(f"{'stage':<34}{'rate':>14}{'vs ceiling':>12}{'per CPU-s':>12}{'cores':>8}")
 
