@@ -622,10 +622,10 @@ def render(result: dict[str, Any]) -> str:
         f"{label.replace('scale_', 'x')} {_num(v['us_per_article'])} µs/article"
         for label, v in gaz.items()))
     add("")
-    add(f"{'target':<34}{'wanted':>20}{'value':>12}  met")
+    add(f"{'target':<34}{'wanted':>22}{'value':>14}  met")
     for name, t in result["targets"].items():
         met = "-" if t["met"] is None else ("yes" if t["met"] else "NO")
-        add(f"{name:<34}{t['target']:>20}{_num(t['value'], 2):>12}  {met}")
+        add(f"{name:<34}{t['target']:>22}{_num(t['value'], 2):>14}  {met}")
     versions = cfg["versions"]
     add("")
     add("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
