@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import yaml
 
 from pipeline.broker import free_port, stop_process, wait_for_port
 from pipeline.cli import main
+from pipeline.ingest import IngestServer
 from pipeline.runner import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.top import parse_metrics
@@ -103,8 +105,8 @@ def _get_json(url: str, timeout: float = 10.0) -> Any:
 class Prometheus:
     """A real Prometheus server on a free local port with its own storage folder."""
 
-    def __init__(self, tmp: Path, scrape_target: str) -> None:
-        """Write a config that scrapes ``scrape_target`` every second and start the server."""
+    def __init__(self, tmp: Path, scrape_target: str, ingest_target: str | None = None) -> None:
+        """Write a config that scrapes the worker (and an ingestion server) every second; start."""
         assert PROMETHEUS is not None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -119,6 +121,10 @@ class Prometheus:
                 {"job_name": "brinkwatch-worker", "static_configs": [{"targets": [scrape_target]}]}
             ],
         }
+        if ingest_target is not None:
+            config["scrape_configs"].append(
+                {"job_name": "brinkwatch-ingest", "static_configs": [{"targets": [ingest_target]}]}
+            )
         config_path = tmp / "prometheus.yml"
         config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
         self.log_path = tmp / "prometheus.log"
@@ -189,16 +195,16 @@ class Prometheus:
 
 
 @pytest.fixture
-def prometheus_for(tmp_path: Path) -> Iterator[Callable[[str], Prometheus]]:
+def prometheus_for(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
     """Start Prometheus servers scraping a target; stop them after the test."""
     if PROMETHEUS is None:
         pytest.skip("the prometheus binary is not installed (Debian: apt-get install prometheus)")
     started: list[Prometheus] = []
 
-    def start(target: str) -> Prometheus:
+    def start(target: str, ingest_target: str | None = None) -> Prometheus:
         folder = tmp_path / f"prometheus-{len(started)}"
         folder.mkdir()
-        server = Prometheus(folder, target)
+        server = Prometheus(folder, target, ingest_target)
         started.append(server)
         return server
 
@@ -240,12 +246,39 @@ def rule_queries() -> list[tuple[str, str]]:
 
 
 def test_every_panel_and_rule_runs_on_real_data(
-    settings: Settings, start_worker: StartWorker, prometheus_for: Callable[[str], Prometheus]
+    settings: Settings, start_worker: StartWorker, prometheus_for: Callable[..., Prometheus]
 ) -> None:
-    """Seeds + generated articles through a worker; every dashboard query returns data."""
+    """Seeds, generated and HTTP-posted articles through a worker; every panel returns data."""
     worker = start_worker(settings)
-    prom = prometheus_for(f"127.0.0.1:{settings.metrics_port}")
-    prom.wait_for('up{job="brinkwatch-worker"} == 1')
+    ingest = IngestServer(settings, host="127.0.0.1", port=0)
+    ingest.start()
+    try:
+        prom = prometheus_for(f"127.0.0.1:{settings.metrics_port}", f"127.0.0.1:{ingest.port}")
+        prom.wait_for('up{job="brinkwatch-worker"} == 1')
+        prom.wait_for('up{job="brinkwatch-ingest"} == 1')
+        _check_every_panel_and_rule(settings, worker, prom, ingest)
+    finally:
+        ingest.close()
+
+
+def _check_every_panel_and_rule(
+    settings: Settings, worker: WorkerProcess, prom: Prometheus, ingest: IngestServer
+) -> None:
+    # Two articles over HTTP (and a bad line, answered 422, never on Kafka).
+    posted = b"\n".join([
+        article_bytes(id="http-1", title="Troops mass near Kharkiv", body="Russia massed troops."),
+        b"{not json",
+        article_bytes(id="http-2", title="Talks in Doha", body="Qatar hosted talks."),
+    ])
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{ingest.port}/articles", data=posted, method="POST",
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        raise AssertionError("a body with a bad line must be answered 422")
+    except urllib.error.HTTPError as err:
+        assert err.code == 422, err.read()
 
     # The seeds through the CLI, then generated articles in batches a few scrapes apart,
     # plus messages that must be dead-lettered and re-sent duplicates.
@@ -263,7 +296,7 @@ def test_every_panel_and_rule_runs_on_real_data(
     ]
     duplicates: list[tuple[bytes | None, bytes | None]] = list(articles[:5])
     produce(settings, bad + duplicates)
-    total = seeds + len(articles) + len(bad) + len(duplicates)
+    total = seeds + len(articles) + len(bad) + len(duplicates) + 2  # + the two posted
 
     deadline = time.monotonic() + 120
     received = 0.0
@@ -330,3 +363,8 @@ def test_every_panel_and_rule_runs_on_real_data(
     # With data flowing, the "no articles" and "worker down" conditions are false.
     assert not prom.result("sum(increase(brinkwatch_articles_received_total[15m])) == 0")
     assert not prom.result('up{job="brinkwatch-worker"} == 0')
+    ingested = {
+        s["metric"]["result"]: _value(s)
+        for s in prom.result("sum by (result) (brinkwatch_ingest_records_total)")
+    }
+    assert ingested == {"accepted": 2.0, "rejected": 1.0}

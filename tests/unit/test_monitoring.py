@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.metrics import DEFAULT_PORT, Metrics
+from pipeline.metrics import DEFAULT_PORT, IngestMetrics, Metrics
 from pipeline.settings import ENV_VARS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,12 +125,17 @@ def metric_names(expr: str) -> set[str]:
 
 @cache
 def defined_series() -> frozenset[str]:
-    """Every series name the Metrics class exposes (with its _total/_bucket/... suffixes)."""
+    """Every series name Metrics and IngestMetrics expose (with _total, _bucket... suffixes)."""
     metrics = Metrics(process_collectors=False)
     metrics.observe_article(["US"], 1.0)
     metrics.set_lag("t", 0, 1)
     metrics.set_build_info(version="test")
-    return frozenset(s.name for f in metrics.registry.collect() for s in f.samples)
+    ingest = IngestMetrics(process_collectors=False)
+    ingest.request_seconds.observe(0.01)
+    return frozenset(
+        s.name for reg in (metrics.registry, ingest.registry) for f in reg.collect()
+        for s in f.samples
+    )
 
 
 def _promtool(*args: str, cwd: Path = PROMETHEUS_DIR) -> subprocess.CompletedProcess[str]:
