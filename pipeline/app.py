@@ -158,24 +158,53 @@ async def natural_batches(
     wait beyond *linger* seconds (once per batch, when the queue runs dry). The
     stream's acks are turned off: the caller acknowledges each event
     (``stream.ack``) once everything it produced has been sent. Only correct
-    when nothing else reads the stream's channel (one actor), or "the queue is
-    empty" could turn false under another reader and strand a batch.
+    when nothing else reads the stream's channel (one actor).
+
+    A pump task reads the stream into a small queue of our own, so that a
+    batch in hand is never held while the stream waits for its next record:
+    if Faust empties its queues (a rebalance) between our "more is queued"
+    check and the stream taking it, the batch goes out instead of waiting,
+    unacknowledged, for a record that may not come (and a revoke's
+    ``wait_empty`` with it).
     """
     stream.enable_acks = False
     channel = stream.channel
     if not isinstance(channel, faust.ChannelT):  # an agent's stream always reads a channel
         raise TypeError(f"natural batches need a channel, got {channel!r}")
-    events: list[EventT[bytes]] = []
-    async for one in stream.events():
-        events.append(one)
-        if len(events) < batch_max:
-            if channel.empty():
-                # A turn of the loop (or the linger) lets the consumer hand over more.
-                await asyncio.sleep(linger)
-            if not channel.empty():
-                continue
-        batch, events = events, []
-        yield batch
+    # Bounded: the pump blocks when a batch's worth waits, so Faust's flow control
+    # (its stream buffer) still applies.
+    queue: asyncio.Queue[EventT[bytes] | BaseException] = asyncio.Queue(maxsize=batch_max)
+
+    async def pump() -> None:
+        try:
+            async for event in stream.events():
+                await queue.put(event)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # handed to the reader, which raises it in the agent
+            await queue.put(exc)
+
+    def take(item: EventT[bytes] | BaseException) -> EventT[bytes]:
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    pumping = asyncio.ensure_future(pump())
+    try:
+        while True:
+            events = [take(await queue.get())]
+            while len(events) < batch_max:
+                if queue.empty():
+                    # A turn of the loop (or the linger) lets the pump hand over more.
+                    await asyncio.sleep(linger)
+                    if queue.empty() and not channel.empty():
+                        await asyncio.sleep(0)  # the pump is between two queued records
+                    if queue.empty():
+                        break
+                events.append(take(queue.get_nowait()))
+            yield events
+    finally:
+        pumping.cancel()
 
 
 class Worker:
