@@ -44,18 +44,14 @@ from pipeline.errors import BrokerError
 from pipeline.metrics import IngestMetrics, serve_in_thread, stop_serving
 from pipeline.serde import dumps
 from pipeline.settings import Settings
-from pipeline.sources import Record, format_of, parse_document
+from pipeline.sources import Record, format_of, media_format, parse_document
 
 __all__ = ["ACK_TIMEOUT_S", "IngestResult", "IngestServer", "publish_records"]
 
 #: How long a request waits for the broker to acknowledge its records (seconds).
 ACK_TIMEOUT_S = 30.0
-_KNOWN_MEDIA = frozenset({
-    "application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
-    "application/x-jsonlines", "application/json-lines", "application/rss+xml",
-    "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml", "text/plain",
-    "application/octet-stream",
-})
+#: A body sent as bytes with no declared format is sniffed (see :func:`format_of`).
+_SNIFFED = "application/octet-stream"
 
 
 @dataclass
@@ -196,7 +192,7 @@ class IngestServer:
 
     def ingest(self, body: bytes, media_type: str | None) -> IngestResult:
         """Check and publish the records of one request body."""
-        fmt = format_of("<request>", media_type or "application/octet-stream", body)
+        fmt = format_of("<request>", media_type or _SNIFFED, body)
         result = publish_records(
             self._producer, self.settings.topic_articles,
             parse_document("<request>", body, fmt),
@@ -259,7 +255,7 @@ def _make_handler(owner: IngestServer) -> type[BaseHTTPRequestHandler]:
                                    f"body of {length} bytes is over the limit of {limit}")
             body = self.rfile.read(length)
             media = self.headers.get("Content-Type")
-            if media and media.split(";", 1)[0].strip().lower() not in _KNOWN_MEDIA:
+            if media and media_format(media) is None and not media.lower().startswith(_SNIFFED):
                 return self._error(
                     HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                     f"cannot read {media}: send JSON, JSON lines, RSS/Atom or text/plain",

@@ -46,6 +46,7 @@ __all__ = [
     "fetch_url",
     "format_of",
     "is_url",
+    "media_format",
     "parse_document",
     "read_articles",
 ]
@@ -178,6 +179,11 @@ def is_url(path: str) -> bool:
     return path.startswith(("http://", "https://"))
 
 
+def media_format(media_type: str) -> Format | None:
+    """Return the format a media type (``Content-Type``, parameters ignored) names, or None."""
+    return _MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
+
+
 def format_of(name: str, media_type: str | None = None, data: bytes = b"") -> Format:
     """Return the format of a document from its media type, else its name's suffix, else *data*.
 
@@ -185,7 +191,7 @@ def format_of(name: str, media_type: str | None = None, data: bytes = b"") -> Fo
     without either is sniffed: ``<`` is a feed, ``[`` or ``{`` JSON, anything else text.
     """
     if media_type:
-        kind = _MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
+        kind = media_format(media_type)
         if kind is not None:
             return kind
     suffix = Path(urlsplit(name).path if is_url(name) else name).suffix.lower()
