@@ -21,9 +21,16 @@ __all__ = ["by_gazetteer", "by_size", "tagging_throughput"]
 Article = dict[str, Any]
 
 
-def _timed(fn: Callable[[], object]) -> float:
+def _timed_loop(articles: Sequence[Article], step: Callable[[Article], object]) -> float:
+    """Return the CPU seconds of *step* over *articles*, each result dropped as it comes.
+
+    The worker serialises an article's facts and lets them go; a benchmark that
+    kept every result alive would make the cyclic collector walk the growing
+    heap, and time it (about 85 µs per article over 2,000 kept results).
+    """
     t0 = time.thread_time()
-    fn()
+    for a in articles:
+        step(a)
     return time.thread_time() - t0
 
 
@@ -37,7 +44,7 @@ def _rounds(articles: Sequence[Article], min_seconds: float, step: Callable[[Art
     """
     best, spent, rounds = float("inf"), 0.0, 0
     while spent < min_seconds or rounds < min_rounds:
-        seconds = _timed(lambda: [step(a) for a in articles])
+        seconds = _timed_loop(articles, step)
         best = min(best, seconds)
         spent += seconds
         rounds += 1
