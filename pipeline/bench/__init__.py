@@ -460,6 +460,8 @@ def run_bench(
                         "received": lat.received,
                         "measured": len(lat.latencies),
                         **latency_summary(lat.latencies),
+                        "stages": {name: latency_summary(part)
+                                   for name, part in lat.stages.items()},
                     },
                     "peak_rss_mb": peak_rss_mb(worker.proc.pid),
                 }
@@ -606,6 +608,11 @@ def render(result: dict[str, Any]) -> str:
         f"({_num(lat['achieved_per_s'])} kept, {lat['measured']:,} measured): "
         f"p50 {_num(lat['p50'], 1)} ms, p95 {_num(lat['p95'], 1)} ms, "
         f"p99 {_num(lat['p99'], 1)} ms, max {_num(lat['max'], 1)} ms")
+    stages = lat.get("stages") or {}
+    if stages:
+        add("  where it went (p50 / p99): " + ", ".join(
+            f"{name.replace('_', ' ')} {_num(part['p50'], 1)} / {_num(part['p99'], 1)} ms"
+            for name, part in stages.items()))
     add(f"worker peak RSS: {_num(result['worker_peak_rss_mb'], 1)} MB")
     add("")
     words = result["tagging_words_per_s_per_core"]

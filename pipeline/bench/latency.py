@@ -8,6 +8,16 @@ to the moment its enriched event (same key) came out of a consumer's fetch:
 it includes the producer's linger, the broker twice, the worker's queueing
 and processing, and the consumer's fetch. Articles sent during the warm-up
 are left out of the percentiles.
+
+Each latency is also split in three at two times the event carries (one
+clock: the worker runs on this machine): ``processed_at`` (its article's
+tagging done) and the record's own timestamp (the worker's producer took it):
+
+* ``to_tagged``: sent → tagged (producer, broker, the worker's fetch, its
+  queue and batch, the tagging);
+* ``to_published``: tagged → handed to the worker's producer (the rest of
+  its batch, the way back from the tagging process, the outbox);
+* ``to_consumer``: handed → seen here (linger, broker, this consumer's fetch).
 """
 
 from __future__ import annotations
@@ -18,8 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.bench.kafka import ClientConfig
+from pipeline.model import parse_time
+from pipeline.serde import loads
 
-__all__ = ["LatencyRun", "run_latency"]
+__all__ = ["STAGES", "LatencyRun", "run_latency"]
+
+#: The parts of an article's latency, in order (see the module doc).
+STAGES = ("to_tagged", "to_published", "to_consumer")
 
 
 @dataclass
@@ -31,6 +46,10 @@ class LatencyRun:
     received: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, after the warm-up
+    #: Each of :data:`STAGES` → its part of every measured latency, in seconds.
+    stages: dict[str, list[float]] = field(
+        default_factory=lambda: {stage: [] for stage in STAGES}
+    )
 
     @property
     def achieved_per_s(self) -> float:
@@ -101,7 +120,13 @@ async def _run(
                         continue
                     run.received += 1
                     if key in measured:
-                        run.latencies.append(now - sent_at[key])
+                        sent = sent_at[key]
+                        run.latencies.append(now - sent)
+                        tagged = parse_time(loads(rec.value)["processed_at"])
+                        published = rec.timestamp / 1000.0
+                        run.stages["to_tagged"].append(tagged - sent)
+                        run.stages["to_published"].append(published - tagged)
+                        run.stages["to_consumer"].append(now - published)
             if producing.done() and run.received >= len(items):
                 break
         if not producing.done():

@@ -42,6 +42,11 @@ def test_quick_bench_shape_and_positive_figures(monkeypatch: pytest.MonkeyPatch)
         assert isinstance(result[key], numbers.Real) and result[key] > 0, key
     assert set(result["latency_ms"]) >= {"p50", "p95", "p99"}
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p95"] <= result["latency_ms"]["p99"]
+    stages = result["latency"]["stages"]
+    assert list(stages) == ["to_tagged", "to_published", "to_consumer"]
+    for part in stages.values():  # each part of a latency lies between its two clock readings
+        assert 0 <= part["p50"] <= part["p99"] <= result["latency_ms"]["max"] + 1
+    assert stages["to_tagged"]["p50"] > 0  # tagging alone takes time
     assert set(result["tagging_articles_per_s_per_core"]) == {
         "countries", "entities", "escalation", "all"
     }

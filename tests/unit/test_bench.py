@@ -155,7 +155,12 @@ def _result() -> dict[str, Any]:
         "latency_ms": {"p50": 40.0, "p95": 120.0, "p99": 260.5, "max": 300.0},
         "latency": {"offered_per_s": 2050.0, "achieved_per_s": 2049.0, "sent": 41000,
                     "received": 41000, "measured": 37000, "p50": 40.0, "p95": 120.0,
-                    "p99": 260.5, "max": 300.0},
+                    "p99": 260.5, "max": 300.0,
+                    "stages": {"to_tagged": {"p50": 30.0, "p95": 90.0, "p99": 200.0, "max": 250.0},
+                               "to_published": {"p50": 4.0, "p95": 9.0, "p99": 20.0,
+                                                "max": 30.0},
+                               "to_consumer": {"p50": 6.0, "p95": 21.0, "p99": 40.5,
+                                               "max": 50.0}}},
         "tagging_articles_per_s_per_core": {"countries": 20000.0, "entities": 15000.0,
                                             "escalation": 25000.0, "all": 6000.0},
         "tagging_words_per_s_per_core": {"countries": 9_600_000.0, "entities": 720_000.0,
@@ -232,6 +237,8 @@ def test_render_known_result() -> None:
     assert any(line.startswith("pipeline / Faust passthrough") and "0.82x" in line
                for line in lines)
     assert "p50 40.0 ms, p95 120.0 ms, p99 260.5 ms, max 300.0 ms" in text
+    assert ("where it went (p50 / p99): to tagged 30.0 / 200.0 ms, to published 4.0 / 20.0 ms,"
+            " to consumer 6.0 / 40.5 ms") in text
     assert "worker peak RSS: 310.2 MB" in text
     assert "countries 20,000 art/s (9.60 M words/s, 50 µs)" in text
     assert "entities 15,000 art/s (0.72 M words/s, 67 µs)" in text
