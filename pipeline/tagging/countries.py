@@ -55,7 +55,9 @@ How a country can be named (``Evidence.via``):
     a company-form suffix used in one country only, after a capitalised
     word ("Acme Plc" GB, "Foo Pty Ltd" AU, "Bar AB" SE, "Baz SpA" IT): the
     company is most likely registered there. Ambiguous forms (AG, SA, NV,
-    Ltd, Inc) are left out.
+    Ltd, Inc) are left out. Also a company whose nationality is clear
+    (``institutions.json`` "companies": "Noranda", "Volvo", "Fiat"; banks and
+    brokers are left out: they lead deals abroad), kept out of :meth:`lookup`.
 ``currency``
     a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
     and "marks" only right after an amount: "500 billion won"), or a dollar
@@ -69,7 +71,9 @@ acronyms ("US"). Matches are whole words only ("Oman" is not found in
 "South China Sea" beat "Guinea", "Mexico", "China"); possessives and
 hyphenated forms match ("Russia's", "Russian-backed"). Phrases that contain a
 country word but do not name it ("Air China", "Indian Ocean", "Michael
-Jordan") are listed in ``context.json`` and, being longer, win. Surfaces that
+Jordan") are listed in ``context.json`` and, being longer, win; so are an accord, round
+or club named after the place where it was made ("Paris accord", "Uruguay Round",
+"London Club": every capital and a few other places before such a word). Surfaces that
 are also people's names ("Jordan", "Chad") are rejected after a given name or
 an honorific or before a capitalised surname; a one-word name found after a
 given name (even across a line break) is that person wherever else the
@@ -79,7 +83,12 @@ city followed by ", <subdivision or country>" belongs to that region ("Paris,
 Texas" is US; "Tokyo, Seoul and Beijing" is a list), and a country's name
 followed by ", <US state or Canadian province>" is a town there ("Lebanon,
 Pa."). A place or currency word that starts a company name ("Piedmont
-Aviation", "Sterling Software") names no country.
+Aviation", "Sterling Software") names no country; a country's name before
+"Fund" or "Trust" is a fund that invests there ("The Japan Fund"), before a
+company form a company registered there ("Shell Canada Ltd", "Ford Motor Co
+of Canada Ltd"). An all-capital surface alone in angle brackets is a ticker
+("<ROK>" is Rockwell); a company's name in capitals there names its country
+("<CANADIAN GYPSUM CO LTD>").
 
 Datelines: a body that opens with a wire dateline ("TOKYO, March 3 -",
 "LONDON (Reuters) -") names its place in capitals; the place is looked up
@@ -324,9 +333,15 @@ _COMPANY_WORDS = _wordset(
     "chemical chemicals steel foods fund capital partners securities insurance life gas power "
     "electric utilities telephone broadcasting realty properties investors investment "
     "investments technologies technology labs laboratories pharmaceuticals stores brands "
-    "products manufacturing national federal"
+    "products manufacturing national federal development developments exploration explorations "
+    "minerals mines ventures enterprises"
 )
-_FUND_WORDS = frozenset(("fund", "inc", "corp", "co", "ltd", "plc", "llc", "trust"))
+# After a country's name: a fund that invests there ("The Japan Fund"); a company form
+# ("Shell Canada Ltd", "Ford Motor Co of Canada Ltd") is a company registered there.
+_FUND_WORDS = frozenset(("fund", "funds", "trust"))
+# What may follow a ticker in angle brackets: its end or a RIC suffix ("<ROK>", "<ROK.N>");
+# a company's name in brackets goes on ("<CANADIAN GYPSUM CO LTD>" names Canada).
+_TICKER_ENDS = (">", ".")
 # What may stand between a given name and a surname (one character).
 _BLANKS = (" ", "\n")
 _NO_SURNAMES: Final[frozenset[str]] = frozenset()
@@ -671,7 +686,8 @@ class CountryTagger:
         }
         builder = _Builder()
         _add_names(builder, data, display)
-        _add_places(builder, data, set(display))
+        capitals = _add_places(builder, data, set(display))
+        _add_place_phrases(builder, data["context.json"], capitals)
         _add_people_and_things(builder, data)
         ctx = data["context.json"]
         builder.mark(ctx["person_names"], _F_PERSON)
@@ -889,7 +905,11 @@ class CountryTagger:
                             after_given.add(k + 1)
                     if special & _S_REJECT:
                         continue
-                    if special & _S_TICKER and text[start - 1 : start] == "<":
+                    if (
+                        special & _S_TICKER
+                        and text[start - 1 : start] == "<"
+                        and text[end : end + 1] in _TICKER_ENDS
+                    ):
                         continue  # a ticker: "<ROK>" is Rockwell, not South Korea
             # Matches arrive by end offset: a match that contains earlier ones replaces
             # them; one that starts inside an earlier match loses (leftmost-longest).
@@ -1368,8 +1388,11 @@ def _add_names(
             builder.add(phrase, code, "institution", case=_ANY)
 
 
-def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[str]) -> None:
-    """Add capitals, cities and subdivisions (generated lists plus hand-made ones)."""
+def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[str]) -> set[str]:
+    """Add capitals, cities and subdivisions (generated lists plus hand-made ones).
+
+    Return the capitals' names.
+    """
     extra = data["places_extra.json"]
     capitals: set[str] = set()
     for name, code, _pop, capital in data["cities.json"]["entries"]:
@@ -1383,6 +1406,7 @@ def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[s
     for code, names in extra.get("capital_aliases", {}).items():
         for name in names:
             builder.add(name, code, "capital")
+            capitals.add(name)
     for name, code in data["subdivisions.json"]["entries"]:
         builder.add(name, code, "subdivision")
     for code, names in extra["subdivisions"].items():
@@ -1393,6 +1417,18 @@ def _add_places(builder: _Builder, data: dict[str, dict[str, Any]], known: set[s
     for code, abbrs in extra.get("after_comma_abbreviations", {}).items():
         for abbr in abbrs:
             builder.add(abbr, code, "subdivision", case=_SENSITIVE, flags=_F_AFTER_COMMA)
+    return capitals
+
+
+def _add_place_phrases(builder: _Builder, ctx: dict[str, Any], capitals: set[str]) -> None:
+    """Block "<place> <word>": an accord, round or club named after a place ("Paris accord",
+    "Uruguay Round", "London Club") names no country (longer, the phrase wins)."""
+    phrases = ctx.get("place_phrases", {})
+    for place in sorted(capitals | set(phrases.get("places", ()))):
+        if "," in place:
+            continue
+        for word in phrases.get("words", ()):
+            builder.add(f"{place} {word}", None, "block", case=_ANY)
 
 
 def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -> None:
@@ -1413,6 +1449,9 @@ def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -
     for code, forms in cur.get("after_amount", {}).items():
         for form in forms:
             builder.add(form, code, "currency", case=_SENSITIVE, flags=_F_AMOUNT)
+    for code, forms in inst.get("companies", {}).items():
+        for form in forms:  # a company is no place: kept out of lookup()
+            builder.add(form, code, "company", lookup=False)
     for code, forms in inst.get("company_suffixes", {}).items():
         for form in forms:
             builder.add(form, code, "company", case=_SENSITIVE, flags=_F_SUFFIX, lookup=False)

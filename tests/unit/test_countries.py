@@ -59,7 +59,7 @@ def vias(tagger: CountryTagger, body: str) -> set[tuple[str, str, str]]:
         ("Vladimir Putin spoke.", {("RU", "Vladimir Putin", "leader")}),
         ("The yen fell.", {("JP", "yen", "currency")}),
         ("The rouble and the ruble.", {("RU", "rouble", "currency"), ("RU", "ruble", "currency")}),
-        ("Shares of Toyota <7203.T> rose.", {("JP", "7203.T", "exchange")}),
+        ("Shares of Acme <7203.T> rose.", {("JP", "7203.T", "exchange")}),
     ],
 )
 def test_ways_of_naming(tagger: CountryTagger, sentence: str, expected: set[object]) -> None:

@@ -192,3 +192,120 @@ def test_prefixed_dollar_signs(
     for c in tagger.tag("", body, min_salience=0.0):
         for e in c["evidence"]:
             assert body[e["start"] : e["end"]] == e["text"]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        ("ROCKWELL <ROK> SETS PAYOUT", "The company said so.", set()),
+        ("ROCKWELL <ROK.N> SETS PAYOUT", "The company said so.", {"US"}),  # ".N": New York
+        ("<CANADIAN GYPSUM CO LTD> YEAR NET", "Shr 3.13 dlrs.", {"CA"}),
+        ("<CANADA MALTING CO LTD> YEAR NET", "Shr 1.30 dlrs.", {"CA"}),
+    ],
+)
+def test_a_ticker_is_all_that_stands_in_its_brackets(
+    tagger: CountryTagger, title: str, body: str, expected: set[str]
+) -> None:
+    """A ticker ("<ROK>") names no country; a company's name in capitals in brackets does."""
+    assert codes(tagger, body, title=title) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Ford Motor Co of Canada Ltd raised its dividend.", {"CA"}),
+        ("Shell Canada Ltd cut crude prices.", {"CA"}),
+        ("Unilever Australia Ltd is issuing bonds.", {"AU"}),
+        ("The Japan Fund Inc got a buyout offer.", set()),
+        ("The Korea Fund rose.", set()),
+    ],
+)
+def test_country_and_company_form(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """A company "X Canada Ltd" is registered there; "The Japan Fund" only invests there."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Noranda Inc said it would spin off its forest unit.", {"CA"}),
+        ("Volvo raised car output.", {"SE"}),
+        ("VOLKSWAGEN SEES HIGHER SALES", {"DE"}),
+        ("Hutchison Whampoa raised its payout.", {"HK"}),
+        ("Nippon Life is seeking a tie with a broker.", {"JP"}),
+        ("Petrofina and Fiat signed a pact.", {"BE", "IT"}),
+    ],
+)
+def test_companies_with_a_clear_nationality(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """A national champion or well-known industrial group names its country ("Nippon" is
+    Japan's own name)."""
+    assert codes(tagger, body) == expected
+
+
+def test_company_names_are_company_evidence_not_places(tagger: CountryTagger) -> None:
+    """A named company is evidence via "company" and is not a place for lookup()."""
+    out = tagger.tag("", "Alcan said it would close the smelter.", min_salience=0.0)
+    assert [(c["code"], [e["via"] for e in c["evidence"]]) for c in out] == [("CA", ["company"])]
+    assert tagger.lookup("Alcan") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("SDC Sydney Development Corp reported a loss.", set()),
+        ("Quebec Explorations Ltd found gold.", set()),
+        ("Floods hit Sydney and Quebec.", {"AU", "CA"}),
+    ],
+)
+def test_more_company_words_after_a_place(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """A place before a company word ("Development", "Explorations") starts a company name."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("United Jersey Banks will merge two South Jersey banks.", {"US"}),
+        ("Jersey Central Power and Light Co cut rates.", {"US"}),
+        ("The money was paid to a company in Jersey.", {"JE"}),
+    ],
+)
+def test_new_jersey_regions_and_firms(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """The regions and firms "South Jersey", "Jersey Central", "United Jersey" are New Jersey."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The six nations reaffirmed the Paris accord.", set()),
+        ("Under the Paris agreement, rates stay stable.", set()),
+        ("The Paris Club agreed to reschedule the debt.", set()),
+        ("Banks in the London Club met the debtor.", set()),
+        ("The Geneva Conventions apply.", set()),
+        ("The minister flew to Paris.", {"FR"}),
+    ],
+)
+def test_accords_and_clubs_named_after_a_place(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """An accord, club or convention named after the place where it was made names no
+    country."""
+    assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The budget totals 12.2 billion riyals.", set()),
+        ("Saudi riyal deposits were steady.", {"SA"}),
+        ("The Qatari riyal is pegged.", {"QA"}),
+    ],
+)
+def test_riyal_alone_is_ambiguous(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """Saudi Arabia and Qatar both pay in riyals: the bare word names neither."""
+    assert codes(tagger, body) == expected
