@@ -309,3 +309,17 @@ def test_accords_and_clubs_named_after_a_place(
 def test_riyal_alone_is_ambiguous(tagger: CountryTagger, body: str, expected: set[str]) -> None:
     """Saudi Arabia and Qatar both pay in riyals: the bare word names neither."""
     assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The Libyan news agency JANA said the talks ended.", {"LY"}),
+        ("SUNA said the crop was poor.", {"SD"}),
+        ("Algerie Presse Service reported the figures.", {"DZ"}),
+        ("The Press Trust of India said so.", {"IN"}),
+    ],
+)
+def test_more_state_news_agencies(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """A state news agency names its country."""
+    assert codes(tagger, body) == expected
