@@ -118,7 +118,20 @@ _CONNECT: Final = (
     r"(?:of|for|d(?:e(?:lla|[lnrs])?|[uoai]|os|as)|v(?:an|on)|ter|bin|i(?:bn|n(?=[ ]Chief))"
     r"|a(?:l|nd)|el|&)(?:[ ](?:the|der|den|la|le|al))?"
 )
-_RUN: Final = re.compile(rf"{_TOKEN}(?:(?:[ ]{_CONNECT})?[ ]{_TOKEN})*")
+# A token after the space that joins it to the run: the look-behind of _TOKEN always holds
+# there (a space is none of [\w'’.]), so it is left out (it costs a step per token).
+_TOKEN_NEXT: Final = rf"[{_UP}](?:\.(?:[{_UP}]\.)+|[\w&'’\-]*\.?)"
+# The same as "_TOKEN(?:(?:[ ]_CONNECT)?[ ]_TOKEN)*" with the joining space taken out of the
+# option, and the loop possessive: it ends the pattern, so it never gives an iteration back.
+_RUN: Final = re.compile(rf"{_TOKEN}(?:[ ](?:{_CONNECT}[ ])?{_TOKEN_NEXT})*+")
+# _RUN for ASCII text (str.isascii() is O(1)): there [{_UP}] is [A-Z] and \w is [A-Za-z0-9_],
+# and the regex engine tests a range or a 256-bit map per character instead of a big
+# Unicode set and a category look-up (the scan for a capital reads every character; ~20 %
+# fewer instructions per 3 KB article).
+_RUN_ASCII: Final = re.compile(
+    r"[A-Z](?<![A-Za-z0-9_'.][A-Z])(?:\.(?:[A-Z]\.)+|[A-Za-z0-9_&'\-]*\.?)"
+    rf"(?:[ ](?:{_CONNECT}[ ])?[A-Z](?:\.(?:[A-Z]\.)+|[A-Za-z0-9_&'\-]*\.?))*+"
+)
 # Two words in capitals in a row: the text may hold a headline in capitals.
 _LOUD_HINT: Final = re.compile(r"[A-Z][A-Z'’&\-]+[ ][A-Z][A-Z'’&\-]+")
 _PAREN_ACRONYM: Final = re.compile(r"[ ]?\(([A-Z][A-Za-z0-9&.\-]{1,11})\)")
@@ -1117,7 +1130,7 @@ class EntityTagger:
         # their entries (a miss builds it) are C-level passes (map), and Python only sees
         # the runs that say something (compress). Text in capitals (a run of two or more
         # capitals-only words that is not title-cased) sends the field the slow way.
-        matches = list(_RUN.finditer(text))
+        matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
         runs = list(map(_MATCH_TEXT, matches))
         cache = self._run_cache
         cache.trim()
@@ -1176,7 +1189,7 @@ class EntityTagger:
         has them already (the texts' hashes are then computed already too).
         """
         if matches is None or texts is None:
-            matches = list(_RUN.finditer(text))
+            matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
             texts = list(map(_MATCH_TEXT, matches))
         runs: list[tuple[int, int, str]] = []
         for match, run in zip(matches, texts, strict=True):

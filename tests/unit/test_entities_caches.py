@@ -251,3 +251,26 @@ def test_sentence_end_search(text: str, start: int, end: int) -> None:
     """_sentence_end_in (str.find, then the regex at a mark) agrees with the regex search."""
     expected = entities_module._SENTENCE_END_IN.search(text, start, end) is not None
     assert entities_module._sentence_end_in(text, start, end) == expected
+
+
+_RUN_PIECES = (
+    "Bank of for de del della des dos das do van von der den ter bin ibn al el and & in Chief"
+    " the la le England Al U.S. U.S said den. dell ands du di da iPhone O'Brien O’Neill"
+    " Łukasz ŁÓDŹ Ōta élan Zürich Mc-Kay X.Y. A. _Under 3M a. - ' ’ , ( ) \n"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_RUN_PIECES.split(" ")), max_size=14), st.sampled_from(" ,."))
+def test_run_regexes_match_the_plain_pattern(words: list[str], glue: str) -> None:
+    """The run regex (look-behind on the first token only, possessive loop) and its ASCII
+    twin find the runs of the plain pattern "_TOKEN(?:(?:[ ]_CONNECT)?[ ]_TOKEN)*"."""
+    import re
+
+    token, connect = entities_module._TOKEN, entities_module._CONNECT
+    plain = re.compile(rf"{token}(?:(?:[ ]{connect})?[ ]{token})*")
+    for text in (" ".join(words), glue.join(words)):
+        spans = [m.span() for m in plain.finditer(text)]
+        assert [m.span() for m in entities_module._RUN.finditer(text)] == spans
+        if text.isascii():
+            assert [m.span() for m in entities_module._RUN_ASCII.finditer(text)] == spans
