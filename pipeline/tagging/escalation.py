@@ -1107,7 +1107,10 @@ def _sentence_span(
 def _actor_spans(
     countries: list[Country], entities: list[Entity], field: str
 ) -> list[tuple[int, int, str]]:
-    """Return ``(start, end, country code)`` of the country and entity mentions in *field*."""
+    """Return ``(start, end, country code)`` of the country and entity mentions in *field*.
+
+    Sorted by start (mentions with the same start in no set order).
+    """
     # Comprehensions: about half the cost of appending in loops (~56 mentions an article).
     spans = [
         (ev["start"], ev["end"], country["code"])
@@ -1122,23 +1125,71 @@ def _actor_spans(
         for m in entity["mentions"]
         if m["field"] == field
     ]
-    spans.sort()
+    # By start only (int keys: a third of the cost of comparing the tuples); the order
+    # of mentions with the same start does not matter to _actors.
+    spans.sort(key=_FIRST)
     return spans
+
+
+_FIRST = operator.itemgetter(0)
 
 
 def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> list[str]:
     """Return the signal's actor codes: agent, target, then the sentence's other countries.
 
-    *spans* are the country and entity mentions of the signal's sentence.
+    *spans* are the country and entity mentions of the signal's sentence, in any
+    order. One country (the common case) or two (most of the rest) are decided
+    here in one pass; more go to :func:`_ordered_actors`.
     """
     if not spans:
         return []
     first = spans[0][2]
     for span in spans:
         if span[2] != first:
+            second = span[2]
             break
-    else:  # one country (the common case): no ordering to do
+    else:  # one country: no ordering to do
         return [first]
+    # Two countries: the agent (see _ordered_actors) comes first, the other one second.
+    # The nearest mention before the phrase and the nearest inside or after it, as
+    # (gap, code) minima: no lists, no sorts (a third fewer instructions a signal).
+    before: tuple[int, str] | None = None
+    after: tuple[int, str] | None = None
+    for a_start, a_end, code in spans:
+        if code != first and code != second:
+            return _ordered_actors(text, start, end, spans)
+        if a_end <= start:
+            key = (start - a_end, code)
+            if before is None or key < before:
+                before = key
+        else:
+            key = (a_start - end if a_start >= end else -1, code)
+            if after is None or key < after:
+                after = key
+    if before is None:
+        agent = after[1]  # type: ignore[index]  # some mention is before or after
+    else:
+        agent = before[1]
+        if after is not None and after[0] >= 0 and _agent_follows(text, end, after[0]):
+            agent = after[1]
+    return [agent, second if agent == first else first]
+
+
+def _agent_follows(text: str, end: int, gap: int) -> bool:
+    """Return True if "by"/"from" leads to the mention *gap* characters after *end*."""
+    words = text[end : end + gap].lower()
+    return words.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in words or " from " in words)
+
+
+def _ordered_actors(
+    text: str, start: int, end: int, spans: list[tuple[int, int, str]]
+) -> list[str]:
+    """:func:`_actors` for any number of countries.
+
+    The nearest mention before the phrase (agent), then the nearest inside or
+    after it (target), swapped when "by"/"from" follows the phrase ("attacks
+    from the Russian army"), then the others by distance.
+    """
     before: list[tuple[int, str]] = []
     after: list[tuple[int, str]] = []
     for a_start, a_end, code in spans:
@@ -1151,10 +1202,8 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
     before.sort()
     after.sort()
     order: list[str] = []
-    if after and after[0][0] >= 0:
-        gap = text[end : end + after[0][0]].lower()
-        if gap.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in gap or " from " in gap):
-            order.append(after.pop(0)[1])  # "attacks from the Russian army": agent after
+    if after and after[0][0] >= 0 and _agent_follows(text, end, after[0][0]):
+        order.append(after.pop(0)[1])  # "attacks from the Russian army": agent after
     if before:
         order.append(before.pop(0)[1])
     if after:

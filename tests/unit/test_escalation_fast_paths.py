@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,8 +16,10 @@ from pipeline.tagging.escalation import (
     _SPACE_CHARS,
     DATA_PATH,
     EscalationTagger,
+    _actor_spans,
     _actors,
     _fold,
+    _ordered_actors,
     _sentence_span,
     _stops,
 )
@@ -115,6 +119,64 @@ def test_actors_one_country_and_several() -> None:
     assert _actors(text, 7, 15, one) == ["RU"]
     several = [(0, 6, "RU"), (16, 23, "UA"), (28, 34, "RU")]
     assert _actors(text, 7, 15, several) == ["RU", "UA"]
+
+
+ACTOR_TEXT = "Attacks by the army from Russia on Ukraine, Belarus and by Russia"
+actor_span = st.tuples(
+    st.integers(0, len(ACTOR_TEXT)), st.integers(0, 12), st.sampled_from(["RU", "UA", "BY", "KP"])
+).map(lambda t: (t[0], t[0] + t[1], t[2]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(actor_span, max_size=6),
+    st.integers(0, len(ACTOR_TEXT)),
+    st.integers(1, 10),
+    st.randoms(use_true_random=False),
+)
+def test_actors_two_country_path_equals_the_general_rule_in_any_order(
+    spans: list[tuple[int, int, str]], start: int, length: int, rnd: random.Random
+) -> None:
+    """The one-pass path for one or two countries gives what the general ordering gives,
+    and the order of the sentence's mentions does not matter (they come sorted by start only).
+    """
+    end = start + length
+    expected = _ordered_actors(ACTOR_TEXT, start, end, sorted(spans)) if spans else []
+    shuffled = list(spans)
+    rnd.shuffle(shuffled)
+    assert _actors(ACTOR_TEXT, start, end, sorted(spans)) == expected
+    assert _actors(ACTOR_TEXT, start, end, shuffled) == expected
+
+
+def test_actors_agent_after_the_phrase_with_by_or_from() -> None:
+    """ "attacks from ... Russian": the mention after "from" is the agent, with two countries
+    as with three.
+    """
+    text = "Ukraine was hit by attacks from the Russian army near Belarus"
+    assert text.index("Belarus") == 54
+    spans = [(0, 7, "UA"), (36, 43, "RU")]
+    assert _actors(text, 19, 26, spans) == ["RU", "UA"]
+    assert _actors(text, 19, 26, [*spans, (54, 61, "BY")]) == ["RU", "UA", "BY"]
+    assert _actors(text, 19, 26, [(54, 61, "BY"), *spans]) == ["RU", "UA", "BY"]
+
+
+def test_actor_spans_are_sorted_by_start_and_keep_every_mention() -> None:
+    """Mentions of the field only, sorted by start; duplicates kept (they order the actors)."""
+    countries: list[Any] = [
+        {"code": "UA", "evidence": [
+            {"field": "body", "start": 30, "end": 37},
+            {"field": "title", "start": 0, "end": 7},
+            {"field": "body", "start": 5, "end": 12},
+        ]},
+        {"code": "RU", "evidence": [{"field": "body", "start": 5, "end": 9}]},
+    ]
+    entities: list[Any] = [
+        {"country": "RU", "mentions": [{"field": "body", "start": 5, "end": 9}]},
+        {"country": None, "mentions": [{"field": "body", "start": 1, "end": 2}]},
+    ]
+    spans = _actor_spans(countries, entities, "body")
+    assert [s[0] for s in spans] == [5, 5, 5, 30]
+    assert sorted(spans) == [(5, 9, "RU"), (5, 9, "RU"), (5, 12, "UA"), (30, 37, "UA")]
 
 
 def test_non_ascii_lexicon_takes_the_pyahocorasick_path() -> None:
