@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.tagging.escalation import (
+    _FOLD_ERRORS,
     _NO_PREFILTER,
+    _NORMALISE_STOPS,
     _OTHER,
     _OTHER_SPACE,
     _SPACE_CHARS,
@@ -73,6 +75,21 @@ def _fold_char(ch: str) -> str:
     if low.isascii():
         return low
     return _OTHER_SPACE if low.isspace() else _OTHER
+
+
+@given(st.text(st.sampled_from("aZ .!?\n,;é\u2028\u212aİ…") | st.characters(), max_size=80))
+def test_marked_bytes_give_the_folded_text_and_the_stops(text: str) -> None:
+    """One translate marking the stops, then stops to spaces: the folded text, and its
+    b"." where _stops puts them (the phrase scan and the sentence ends share one pass).
+    """
+    marked = b"".join((b" ", text.encode("ascii", _FOLD_ERRORS), b" ")).translate(
+        _NORMALISE_STOPS
+    )
+    assert marked.replace(b".", b" ").decode("latin-1") == " " + _fold(text) + " "
+    stops = _stops(text)
+    assert [i for i, b in enumerate(marked[1:-1]) if b == 46] == [
+        i for i, b in enumerate(stops) if b == 46
+    ]
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=128), max_size=40))
