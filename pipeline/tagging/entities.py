@@ -1195,7 +1195,8 @@ class EntityTagger:
         for match, run in zip(matches, texts, strict=True):
             if "." in run or "'" in run or "’" in run or run[-1] == "-":
                 s = match.start()
-                runs.extend((s + ps, s + pe, run[ps:pe]) for ps, pe in self._pieces(run))
+                for ps, pe in self._pieces(run):  # a loop, not a generator (no frame per run)
+                    runs.append((s + ps, s + pe, run[ps:pe]))
             else:
                 s, e = match.span()
                 runs.append((s, e, run))
@@ -1602,7 +1603,7 @@ def _is_headline(title: str) -> bool:
 def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
     """Mark runs that belong to text written in capitals (a CoNLL-style headline)."""
     n = len(runs)
-    upper = [run.isupper() for _s, _e, run in runs]
+    upper = list(map(str.isupper, map(_THIRD, runs)))  # C-level passes, no Python loop
     loud = [False] * n
     any_loud = False
     # Only runs in capitals can be loud: the loops below visit those alone (compress).
@@ -1739,7 +1740,7 @@ def _cue_context(
     cue_ends: dict[str, list[int]] = {}
     for field, field_cues in cue_lists.items():
         field_cues.sort()
-        cue_ends[field] = [cue[0] for cue in field_cues]
+        cue_ends[field] = list(map(_FIRST, field_cues))  # a C-level pass
     return org_ends, cue_ends
 
 
@@ -1878,10 +1879,13 @@ def _group(
             )
         )
     entities.sort(key=_RANK)
-    return [entity for _rank, entity in entities]
+    return list(map(_SECOND, entities))  # a C-level pass
 
 
 _RANK: Final = itemgetter(0)
+_FIRST: Final = _RANK
+_SECOND: Final = itemgetter(1)
+_THIRD: Final = itemgetter(2)
 _COUNT_UNIT: Final = 1 << 42  # above any order (_BODY_ORDER + offset)
 
 
