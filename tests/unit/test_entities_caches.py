@@ -257,6 +257,7 @@ _RUN_PIECES = (
     "Bank of for de del della des dos das do van von der den ter bin ibn al el and & in Chief"
     " the la le England Al U.S. U.S said den. dell ands du di da iPhone O'Brien O’Neill"
     " Łukasz ŁÓDŹ Ōta élan Zürich Mc-Kay X.Y. A. _Under 3M a. - ' ’ , ( ) \n"
+    " Ab²c X٣ 𝐀bc Dǅx Ab𝐀 Straße µA ½B"
 )
 
 
