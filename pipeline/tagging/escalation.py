@@ -150,10 +150,6 @@ _NORMALISE = str.maketrans(dict.fromkeys(_SPACE_CHARS, " "))
 _NORMALISE_ASCII = bytes(
     32 if chr(i) in _SPACE_CHARS else ord(chr(i).lower()) for i in range(128)
 ) + bytes(range(128, 256))
-# The same, but the sentence stops (".!?" and line breaks) become b"." (nothing else
-# does): the b"." are then where _stops() puts them, and _NORMALISE_ASCII's bytes are
-# one memchr-driven bytes.replace away (cheaper than a second translate for the stops).
-_NORMALISE_STOPS = bytes(46 if chr(i) in ".!?\n" else b for i, b in enumerate(_NORMALISE_ASCII))
 # Stands for a non-ASCII character that is neither a space nor, lower-cased, an
 # ASCII letter: the lexicon's keys are ASCII, so such a character can only
 # ever be part of a word that no key matches, like the character itself.
@@ -235,6 +231,17 @@ _FOLD_TABLE = _FoldTable()
 
 
 codecs.register_error(_FOLD_ERRORS, _fold_non_ascii)
+
+# _NORMALISE_ASCII on Latin-1 bytes, with the sentence stops (".!?" and line breaks) as
+# b"." (nothing else is): the b"." are where _stops() puts them, and _NORMALISE_ASCII's
+# bytes are one memchr-driven bytes.replace away (cheaper than a second translate for
+# the stops). The upper half folds as _fold_non_ascii does, so that a Latin-1 text is
+# encoded by one copy with no call of the error handler (about 60,000 instructions
+# less for a 3 KB story with an accent); the handler's own bytes, \x80 and \x85,
+# map to themselves.
+_NORMALISE_STOPS: Final = bytes(
+    46 if chr(i) in ".!?\n" else b for i, b in enumerate(_NORMALISE_ASCII[:128])
+) + "".join(_FOLD_TABLE[i] for i in range(128, 256)).encode("latin-1")
 
 
 def _fold(text: str) -> str:
@@ -731,9 +738,9 @@ class EscalationTagger:
         values: Sequence[tuple[_Pattern, ...]]
         folded: bytes | None = None
         if self._matcher is not None:
-            raw = text.encode("ascii", _FOLD_ERRORS)
-            # One copy, then one translate (the spaces map to themselves) that marks the
-            # stops; then the stops to spaces: == b" " + _fold(text) + b" " as bytes.
+            raw = text.encode("latin-1", _FOLD_ERRORS)
+            # One copy, then one translate (the spaces map to themselves) that folds and
+            # marks the stops; then the stops to spaces: == b" " + _fold(text) + b" ".
             marked = b"".join((b" ", raw, b" ")).translate(_NORMALISE_STOPS)
             folded = marked.replace(b".", b" ")
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
