@@ -236,7 +236,7 @@ codecs.register_error(_FOLD_ERRORS, _fold_non_ascii)
 # b"." (nothing else is): the b"." are where _stops() puts them, and _NORMALISE_ASCII's
 # bytes are one memchr-driven bytes.replace away (cheaper than a second translate for
 # the stops). The upper half folds as _fold_non_ascii does, so that a Latin-1 text is
-# encoded by one copy with no call of the error handler (about 60,000 instructions
+# encoded by one copy with no call of the error handler (~50,000 instructions
 # less for a 3 KB story with an accent); the handler's own bytes, \x80 and \x85,
 # map to themselves.
 _NORMALISE_STOPS: Final = bytes(
