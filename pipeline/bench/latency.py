@@ -74,7 +74,7 @@ async def _run(
         bootstrap_servers=bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=cfg.consumer.get("fetch_max_wait_ms", 50),  # the worker's own
         max_partition_fetch_bytes=cfg.consumer.get("max_partition_fetch_bytes", 1 << 20),
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, **cfg.producer)
