@@ -115,8 +115,8 @@ the article is mainly about (ties keep the score order). Countries below
 stories) are dropped, the focus included: an article that names a country
 only in passing may yield an empty list.
 
-Beyond the gazetteer, one regular expression (anchored on a literal ".")
-finds Reuters Instrument Code suffixes in tickers; one finds prefixed dollar
+Beyond the gazetteer, Reuters Instrument Code suffixes in tickers are checked
+before each ">" or ")" (found by ``str.find``); one regular expression finds prefixed dollar
 signs (only in a field that has a "$"); another finds the lead's
 end (a paragraph break or a sentence stop), searching only that far.
 ``data_version`` combines the data files' versions and the leaders'
@@ -305,8 +305,6 @@ _ABBREVIATIONS = _wordset(
     "adm sgt"
 )
 _WORD = re.compile(r"[^\W_][\w'’.&-]*")
-# The exchange suffix of a Reuters Instrument Code ("<MMWG.F>", "(7203.T)"); searched
-# from the "." (a literal first character keeps the scan fast), then checked backwards.
 # A wire dateline: PLACE[, Region][, Month Day][ (Agency)] - (the place in capitals).
 _DATELINE = re.compile(
     r"([A-Z][A-Z.'’]*(?:[ -][A-Z][A-Z.'’]*){0,3})"
@@ -315,7 +313,9 @@ _DATELINE = re.compile(
     r"(?: \([A-Za-z .-]{2,24}\))?"
     r" ?[-–—]+ "
 )
-_RIC_SUFFIX = re.compile(r"\.([A-Z]{1,3})[>)]")
+# The exchange suffix of a Reuters Instrument Code ("<MMWG.F>", "(7203.T)"), checked
+# before each closing ">" or ")" (see _ric_suffixes), then the symbol backwards.
+_RIC_SUFFIX = re.compile(r"\.([A-Z]{1,3})\Z")
 _RIC_SYMBOL = re.compile(r"[<(][A-Z0-9][A-Z0-9&'-]{0,9}$")
 # A dollar sign with a country prefix before an amount ("C$1.5 billion", "HK$ 20"); searched
 # only in a field that has a "$".
@@ -385,8 +385,8 @@ _Plan = tuple[
 _S_TICKER: Final = 1
 _S_REJECT: Final = 2
 _S_GIVEN: Final = 4
-# A match in one field: (start, end, plan).
-_Hit = tuple[int, int, _Plan]
+# A match in one field: (start, end, plan, the matched text: kept for the evidence).
+_Hit = tuple[int, int, _Plan, str]
 # Flags of a first reading that the fast path in :meth:`CountryTagger._mentions` cannot handle.
 _F_SLOW: Final = _F_RARE & ~_F_SURNAME
 # A surface whose readings all fail the case check (or a fold collision: another key).
@@ -452,7 +452,8 @@ codecs.register_error(_FOLD_ERRORS, _fold_run)
 
 def _haystack(text: str) -> bytes:
     """Return b" " + *text* folded for the matcher, one byte a character, + b" "."""
-    return b" " + text.encode("ascii", _FOLD_ERRORS).translate(_ASCII_TABLE) + b" "
+    # One join (one copy) before the translate (spaces map to themselves), not two "+".
+    return b"".join((b" ", text.encode("ascii", _FOLD_ERRORS), b" ")).translate(_ASCII_TABLE)
 
 
 def _padded_normal(text: str) -> str:
@@ -812,10 +813,10 @@ class CountryTagger:
         # Surnames: one-word names seen after a given name anywhere in the article
         # ("strategist Michael Metz ... Metz said"): their bare mentions are the person too.
         if (title_hits and title_hits[1]) or (body_hits and body_hits[1]):
-            surnames = _surnames(title, title_hits) | _surnames(body, body_hits)
+            surnames = _surnames(title_hits) | _surnames(body_hits)
             if surnames:  # rare: their other mentions join the offsets after a given name
-                _mark_surnames(title, title_hits, surnames)
-                _mark_surnames(body, body_hits, surnames)
+                _mark_surnames(title_hits, surnames)
+                _mark_surnames(body_hits, surnames)
         if title_hits is not None:
             self._field(title, "title", len(title), stats, evidence, title_hits)
         if body_hits is not None:
@@ -880,9 +881,9 @@ class CountryTagger:
             # text[start]; haystack[end - 1] is the space after it, text[end - 2].
             end -= 2
             plan = plans[index]
+            surface = text[start:end]
             if plan is None:
                 # Decided by the surface, once per distinct surface (a dict look-up after).
-                surface = text[start:end]
                 plan = cache.get(surface)
                 if plan is None:
                     plan = self._surface_plan(surface, upper)
@@ -922,7 +923,7 @@ class CountryTagger:
                 if k >= 0 and hits[k][1] > start:
                     continue
                 del hits[k + 1 :]
-            hits.append((start, end, plan))
+            hits.append((start, end, plan, surface))
             last_start = start
             last_end = end
         return hits, after_given
@@ -980,17 +981,18 @@ class CountryTagger:
         hits, after_given = scan
         lead = 0 if field == "title" else 1
         dateline_end = -1
+        first = 0  # the first hit after the dateline
         if lead and text[:1].isupper() and (dateline := self._dateline(text)):
-            # The dateline counts as much as the title; what the scan found in it is dropped.
+            # The dateline counts as much as the title; what the scan found in it is dropped
+            # (hits do not overlap, so they are sorted by start too).
             start, dateline_end, code, via = dateline
             self._record(stats, evidence, text, field, start, dateline_end, code, via, 0)
+            first = bisect.bisect_left(hits, dateline_end, key=_START)
         titleish: bool | None = None
         size = len(text)
         lead_at = _ZONE_AT + lead  # where the counts of the two zones are
         body_at = _ZONE_AT + 2
-        for i, (start, end, plan) in enumerate(hits):
-            if start < dateline_end:
-                continue
+        for i, (start, end, plan, found) in enumerate(hits[first:] if first else hits, first):
             entries, code, via, flags, slow, _, count_at, weight, company = plan
             if not slow:
                 # The common case: one reading that names a country, at most the
@@ -1013,6 +1015,7 @@ class CountryTagger:
                         continue  # a town: "Lebanon, Pa.", "Peru, Indiana"
                 elif after == "." and flags & _F_DOT:
                     end += 1
+                    found = text[start:end]
                 # _record, inlined (once per mention).
                 st = stats.get(code)
                 if st is None:
@@ -1025,7 +1028,6 @@ class CountryTagger:
                     st[0] += weight[2]
                     st[body_at] += 1
                 st[count_at] += 1
-                found = text[start:end]
                 evidence[code].append(
                     {"field": field, "start": start, "end": end, "text": found, "via": via}
                 )
@@ -1083,7 +1085,7 @@ class CountryTagger:
                 self._record(stats, evidence, text, field, start, end, reading, via, zone)
                 break
         ric = self._ric
-        for m in _RIC_SUFFIX.finditer(text):
+        for m in _ric_suffixes(text):
             listed = ric.get(m.group(1))
             if listed is not None:
                 dot = m.start()
@@ -1219,6 +1221,28 @@ def _lead_end(body: str) -> int:
     return len(body)
 
 
+def _ric_suffixes(text: str) -> list[re.Match[str]]:
+    """Return the exchange suffixes of Reuters Instrument Codes in *text*, in text order.
+
+    The matches of ``\\.([A-Z]{1,3})[>)]`` (group 1 the suffix, ending at the closer):
+    each closing ">" or ")" is found by ``str.find`` (a C scan; they are rarer than the
+    "." a regular expression would stop at) and the suffix checked before it.
+    """
+    closers = []
+    for closer in ">)":
+        k = text.find(closer)
+        while k != -1:
+            closers.append(k)
+            k = text.find(closer, k + 1)
+    closers.sort()
+    found = []
+    for k in closers:
+        m = _RIC_SUFFIX.search(text, max(0, k - 4), k)
+        if m is not None:
+            found.append(m)
+    return found
+
+
 def _abbreviation_before(body: str, dot: int) -> bool:
     """Return True if the "." at *dot* closes an initial, acronym or abbreviation."""
     j = dot
@@ -1235,9 +1259,9 @@ def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
     return tuple(float(w) for w in model["weights"])
 
 
-def _surnames(text: str, found: tuple[list[_Hit], set[int]] | None) -> frozenset[str]:
-    """Return the one-word names that *found* places right after a given name in *text*
-    (as written and in capitals, for an all-capital headline)."""
+def _surnames(found: tuple[list[_Hit], set[int]] | None) -> frozenset[str]:
+    """Return the one-word names that *found* (one field's scan) places right after a given
+    name (as written and in capitals, for an all-capital headline)."""
     if not found or not found[1]:
         return _NO_SURNAMES
     hits, after_given = found
@@ -1245,29 +1269,26 @@ def _surnames(text: str, found: tuple[list[_Hit], set[int]] | None) -> frozenset
     for offset in after_given:  # a few offsets: find the hit starting at each (by bisection)
         k = bisect.bisect_left(hits, offset, key=_START)
         if k < len(hits) and hits[k][0] == offset and hits[k][2][3] & _F_SURNAME:
-            start, end, _ = hits[k]
-            names.append(text[start:end])
+            names.append(hits[k][3])
     if not names:
         return _NO_SURNAMES
     return frozenset(names + [name.upper() for name in names])
 
 
-def _mark_surnames(
-    text: str, found: tuple[list[_Hit], set[int]] | None, surnames: frozenset[str]
-) -> None:
+def _mark_surnames(found: tuple[list[_Hit], set[int]] | None, surnames: frozenset[str]) -> None:
     """Add to *found*'s offsets after a given name the start of every mention of *surnames*
     (one-word names: "Metz said" after "Michael Metz"), so the surname rule drops them."""
     if found is None:
         return
     hits, after_given = found
-    for start, end, plan in hits:
-        if plan[3] & _F_SURNAME and text[start:end] in surnames:
+    for start, _, plan, surface in hits:
+        if plan[3] & _F_SURNAME and surface in surnames:
             after_given.add(start)
 
 
 def _us_context(hits: list[_Hit]) -> bool:
     """Return True if the field names a US state or city (so "Georgia" is the state)."""
-    for _, _, plan in hits:
+    for _, _, plan, _ in hits:
         _, code, via, flags = plan[:4]
         if code == "US" and via in ("subdivision", "city") and not flags & _F_US_STATE:
             return True

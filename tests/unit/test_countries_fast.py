@@ -162,3 +162,20 @@ def test_lookup_tables_are_what_lookup_reads_and_read_only() -> None:
         assert tagger.lookup(surface.upper()) == folded[surface] or surface.upper() in exact
     with pytest.raises(TypeError):
         exact["Atlantis"] = ("XX", "name")  # type: ignore[index]
+
+
+# -- ticker suffixes ---------------------------------------------------------------------
+
+_RIC_DEFINITION = re.compile(r"\.([A-Z]{1,3})[>)]")
+_RIC_PIECES = st.sampled_from(
+    [".", ">", ")", "<", "(", "A", "B", "Z", "x", "7", " ", "\n", "TF", ".T>", "(7203.T)"]
+)
+
+
+@given(st.lists(_RIC_PIECES, max_size=20))
+@settings(max_examples=500, deadline=None)
+def test_ric_suffixes_are_the_definitions_matches(parts: list[str]) -> None:
+    """Suffixes checked before each ">" or ")" are the regex's matches over the whole text."""
+    text = "".join(parts)
+    found = [(m.start(), m.end(1), m.group(1)) for m in countries._ric_suffixes(text)]
+    assert found == [(m.start(), m.end(1), m.group(1)) for m in _RIC_DEFINITION.finditer(text)]
