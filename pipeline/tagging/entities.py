@@ -121,21 +121,27 @@ _CONNECT: Final = (
 # \w with its ASCII part spelled out first: in a class, the regex engine then tests a bit map
 # for most letters before it asks the Unicode category (the same characters either way).
 _WORD: Final = r"A-Za-z0-9_\w"
-# _TOKEN as the run regex writes it (_WORD for \w). A token after the space that joins it to
-# the run has no look-behind: it always holds there (a space is none of [\w'’.]).
-_TOKEN_FIRST: Final = rf"[{_UP}](?<![{_WORD}'’.][{_UP}])(?:\.(?:[{_UP}]\.)+|[{_WORD}&'’\-]*\.?)"
-_TOKEN_NEXT: Final = rf"[{_UP}](?:\.(?:[{_UP}]\.)+|[{_WORD}&'’\-]*\.?)"
-# The same as "_TOKEN(?:(?:[ ]_CONNECT)?[ ]_TOKEN)*" with the joining space taken out of the
-# option, and the loop possessive: it ends the pattern, so it never gives an iteration back.
-_RUN: Final = re.compile(rf"{_TOKEN_FIRST}(?:[ ](?:{_CONNECT}[ ])?{_TOKEN_NEXT})*+")
+
+
+def _run_regex(up: str, word: str, quotes: str) -> re.Pattern[str]:
+    r"""Compile the run regex: _TOKEN (with *up*, *word* and *quotes* for its classes) in runs.
+
+    The same as "_TOKEN(?:(?:[ ]_CONNECT)?[ ]_TOKEN)*" with the joining space taken out
+    of the option, and the loop possessive: it ends the pattern, so it never gives an
+    iteration back. A token after the joining space has no look-behind: it always holds
+    there (a space is none of [\w'’.]).
+    """
+    first = rf"[{up}](?<![{word}{quotes}.][{up}])(?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
+    following = rf"[{up}](?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
+    return re.compile(rf"{first}(?:[ ](?:{_CONNECT}[ ])?{following})*+")
+
+
+_RUN: Final = _run_regex(_UP, _WORD, "'’")
 # _RUN for ASCII text (str.isascii() is O(1)): there [{_UP}] is [A-Z] and \w is [A-Za-z0-9_],
 # and the regex engine tests a range or a 256-bit map per character instead of a big
 # Unicode set and a category look-up (the scan for a capital reads every character; ~20 %
 # fewer instructions per 3 KB article).
-_RUN_ASCII: Final = re.compile(
-    r"[A-Z](?<![A-Za-z0-9_'.][A-Z])(?:\.(?:[A-Z]\.)+|[A-Za-z0-9_&'\-]*\.?)"
-    rf"(?:[ ](?:{_CONNECT}[ ])?[A-Z](?:\.(?:[A-Z]\.)+|[A-Za-z0-9_&'\-]*\.?))*+"
-)
+_RUN_ASCII: Final = _run_regex("A-Z", "A-Za-z0-9_", "'")
 # Two words in capitals in a row: the text may hold a headline in capitals.
 _LOUD_HINT: Final = re.compile(r"[A-Z][A-Z'’&\-]+[ ][A-Z][A-Z'’&\-]+")
 _PAREN_ACRONYM: Final = re.compile(r"[ ]?\(([A-Z][A-Za-z0-9&.\-]{1,11})\)")
