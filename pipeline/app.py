@@ -25,6 +25,7 @@ The app never declares topics: ``brinkwatch topics create`` does (see
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import time
@@ -562,6 +563,11 @@ class Worker:
             s.bootstrap_servers,
             self.server.port,
         )
+        # Everything built so far (Faust's app, the taggers if they are here, the dedup
+        # window) lives as long as the worker: out of the collector's sight, a full
+        # collection no longer walks it. Without this each one stalled the event loop
+        # for 47-75 ms (88,000 objects), twice in 20 s at 780 articles/s; with it, 2-7 ms.
+        gc.freeze()
         worker = faust_worker(self.app, s.log_level)
         try:
             worker.execute_from_commandline()
