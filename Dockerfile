@@ -18,8 +18,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
-# Wheels exist for every dependency on amd64; the compilers are for platforms
-# where one must be built from source.
+# The compilers build the Cython-compiled taggers (setup.py), and any dependency
+# that has no wheel for the platform.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
  && rm -rf /var/lib/apt/lists/*
@@ -29,14 +29,16 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /app
 # README.md* matches nothing until there is a README; pyproject.toml always exists.
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml setup.py README.md* ./
 COPY pipeline ./pipeline
 COPY schemas ./schemas
 COPY seeds ./seeds
 
 RUN pip install --upgrade pip setuptools wheel \
  && pip install -e /app \
+ && rm -rf /app/build \
  && python -m compileall -q /app/pipeline \
+ && python -c "import pipeline.tagging as t; s = t.build_info(); assert set(s.values()) == {'compiled'}, s" \
  && brinkwatch --help >/dev/null \
  && python -c "import pipeline.serde as s; assert (s.SCHEMA_DIR / 'article.schema.json').is_file(), s.SCHEMA_DIR"
 

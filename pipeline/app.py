@@ -50,6 +50,7 @@ from pipeline.outbox import Outbox
 from pipeline.serde import dumps, loads
 from pipeline.settings import Settings
 from pipeline.spikes import SpikeWindows, WindowView, assess
+from pipeline.tagging import build_kind
 from pipeline.tagging.escalation import DEFAULT_THRESHOLDS, level_for
 from pipeline.tagging.types import LEVELS, Level
 from pipeline.tagpool import Item, Outcome, TaggingPool, prepare_batch
@@ -223,7 +224,7 @@ class Worker:
         self.dedup = DedupWindow(s.dedup_size, s.dedup_ttl_seconds)
         self.thresholds = s.thresholds or DEFAULT_THRESHOLDS
         if self._enricher is not None:
-            self.metrics.set_build_info(**self._enricher.versions)
+            self.metrics.set_build_info(**self._enricher.versions, taggers=build_kind())
         stage = self.metrics.stage_seconds
         self._decode_seconds = stage.labels(stage="decode")
         self._tag_seconds = stage.labels(stage="tag")
@@ -558,10 +559,11 @@ class Worker:
             self.pool = TaggingPool(s, s.tagging_process_count)
             self.metrics.set_build_info(**self.pool.warm_up())
         log.warning(
-            "brinkwatch %s worker: broker %s, metrics on :%d",
+            "brinkwatch %s worker: broker %s, metrics on :%d, taggers %s",
             __version__,
             s.bootstrap_servers,
             self.server.port,
+            build_kind(),
         )
         # Everything built so far (Faust's app, the taggers if they are here, the dedup
         # window) lives as long as the worker: out of the collector's sight, a full

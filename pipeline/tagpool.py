@@ -30,6 +30,7 @@ from pipeline.enrich import Enricher, Prepared
 from pipeline.errors import InvalidArticle
 from pipeline.model import decode_article
 from pipeline.settings import Settings
+from pipeline.tagging import build_kind
 
 __all__ = ["Item", "Outcome", "TaggingPool", "prepare_batch"]
 
@@ -90,7 +91,7 @@ def _child_prepare(items: list[Item], max_bytes: int) -> list[Outcome]:
 def _child_versions() -> dict[str, str]:
     if _enricher is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("tagging process started without its initializer")
-    return dict(_enricher.versions)
+    return {**_enricher.versions, "taggers": build_kind()}
 
 
 class TaggingPool:

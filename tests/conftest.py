@@ -25,3 +25,19 @@ def shared_data(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"development data {name} is not here (it lives outside the repository)")
     return path
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test a compiled tagger built from older source: the tests would not test the code.
+
+    (``make test`` rebuilds first; a bare ``pytest`` after an edit lands here.)
+    """
+    from pipeline.tagging import build_info
+
+    stale = [name for name, state in build_info().items() if state == "stale"]
+    if stale:
+        pytest.exit(
+            f"compiled tagging modules are older than their source: {', '.join(stale)}; "
+            "run `make build` (or `make test`, which rebuilds them first)",
+            returncode=2,
+        )

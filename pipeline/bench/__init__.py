@@ -46,11 +46,13 @@ from pipeline.bench.corpus import DEFAULT_SEED, article_size, generate
 from pipeline.bench.kafka import OutputSpan, TopicProbe
 from pipeline.bench.stats import latency_summary, percentile
 from pipeline.errors import BrinkwatchError
+from pipeline.tagging import BuildState, build_info, build_kind
 
 __all__ = [
     "TARGETS",
     "BenchError",
     "IdleWatch",
+    "build_summary",
     "cpu_seconds",
     "peak_rss_mb",
     "percentile",
@@ -231,6 +233,18 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "-"
     return out
+
+
+def build_summary(info: dict[str, BuildState]) -> str:
+    """Say in a few words how the tagging modules ran (see ``pipeline.tagging.build_info``)."""
+    kind = build_kind(info)
+    if kind == "stale":
+        stale = sorted(name for name, state in info.items() if state == "stale")
+        return f"compiled from OLDER source: {', '.join(stale)} (run `make build`)"
+    if kind == "mixed":
+        source = sorted(name for name, state in info.items() if state == "source")
+        return f"partly compiled (from source: {', '.join(source)})"
+    return {"compiled": "compiled (Cython)", "source": "pure Python (not compiled)"}.get(kind, kind)
 
 
 def _loadavg() -> float | None:
@@ -527,6 +541,7 @@ def _result(
             "load_average_before": load_before,
             "platform": platform.platform(),
             "versions": _versions(),
+            "tagging_build": build_info(),
             "clients": clients,
             "tagging_articles": tag["throughput"]["articles"],
             "latency_seconds": plan.latency_seconds,
@@ -620,6 +635,7 @@ def render(result: dict[str, Any]) -> str:
         f"{k} {_num(tag[k])} art/s ({_num(words[k] / 1e6, 2)} M words/s, "
         f"{_num(1e6 / tag[k] if tag[k] else None)} µs)"
         for k in ("countries", "entities", "escalation", "all")))
+    add(f"taggers: {build_summary(cfg.get('tagging_build') or {})}")
     sizes = result["scaling"]["by_size"]
     add("cost vs length: " + ", ".join(
         f"{label} {_num(v['us_per_article'])} µs ({_num(v['us_per_kb'])} µs/KB)"

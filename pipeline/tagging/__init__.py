@@ -7,12 +7,32 @@ the earlier ones' facts) and is what both the worker and ``brinkwatch tag`` use.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
 
 from pipeline.tagging.types import Country, Entity, Escalation
 
-__all__ = ["TagResult", "Tagger", "default_tagger"]
+__all__ = [
+    "COMPILED_MODULES",
+    "BuildState",
+    "TagResult",
+    "Tagger",
+    "build_info",
+    "build_kind",
+    "default_tagger",
+    "module_state",
+]
+
+#: The modules that the build compiles with Cython when it can (``setup.py``).
+COMPILED_MODULES: tuple[str, ...] = ("text", "countries", "entities", "escalation")
+
+#: How a module runs: compiled from its current source, from source, or compiled from other source.
+BuildState = Literal["compiled", "source", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +74,45 @@ class Tagger:
             title, body, countries, entities, thresholds=self.thresholds
         )
         return TagResult(countries, entities, escalation)
+
+
+def module_state(module: ModuleType) -> BuildState:
+    """Tell whether *module* is compiled, and if so whether from the source beside it.
+
+    A compiled module carries the SHA-256 of the source it was built from
+    (``__source_sha256__``, added by ``setup.py``). It is "stale" when the
+    ``.py`` file beside it now holds other source, e.g. after an edit without
+    ``make build``; with no ``.py`` beside it (a wheel without sources) it is
+    taken as current.
+    """
+    built = getattr(module, "__source_sha256__", None)
+    if not isinstance(built, str):
+        return "source"
+    origin = Path(module.__file__ or "")
+    source = origin.with_name(origin.name.split(".", 1)[0] + ".py")
+    if source.is_file() and hashlib.sha256(source.read_bytes()).hexdigest() != built:
+        return "stale"
+    return "compiled"
+
+
+def build_info() -> dict[str, BuildState]:
+    """Return, for each of :data:`COMPILED_MODULES`, how it runs in this process."""
+    return {
+        name: module_state(importlib.import_module(f"{__name__}.{name}"))
+        for name in COMPILED_MODULES
+    }
+
+
+def build_kind(info: dict[str, BuildState] | None = None) -> str:
+    """Say in one word how the taggers run: "compiled", "source", "stale" or "mixed".
+
+    "stale" means at least one compiled module was built from older source;
+    "mixed" that some are compiled and some not. *info* defaults to :func:`build_info`.
+    """
+    states = set((build_info() if info is None else info).values())
+    if "stale" in states:
+        return "stale"
+    return states.pop() if len(states) == 1 else "mixed"
 
 
 @cache

@@ -516,7 +516,10 @@ def test_dockerfile_final_stage_is_lean_and_unprivileged() -> None:
 
 
 def test_dockerfile_builder_copies_what_the_code_needs() -> None:
-    """pipeline/, schemas/ (found at <repo root>/schemas) and seeds/ land in /app."""
+    """pipeline/, schemas/ (found at <repo root>/schemas), seeds/ and setup.py land in /app.
+
+    setup.py compiles the taggers; the builder checks that they are compiled.
+    """
     _, stages = _stages()
     builder = stages[0]
     workdirs = [rest for op, rest in builder.instructions if op == "WORKDIR"]
@@ -525,7 +528,9 @@ def test_dockerfile_builder_copies_what_the_code_needs() -> None:
     for folder in ("pipeline", "schemas", "seeds"):
         assert f"{folder} ./{folder}" in copies, folder
         assert (ROOT / folder).is_dir()
-    assert any(c.startswith("pyproject.toml") for c in copies)
+    assert any(c.startswith("pyproject.toml") and " setup.py " in c for c in copies)
+    runs = " ".join(rest for op, rest in builder.instructions if op == "RUN")
+    assert "build_info()" in runs, "the image fails to build if its taggers are not compiled"
 
 
 def test_dockerignore_keeps_the_context_small_but_complete() -> None:
@@ -536,4 +541,5 @@ def test_dockerignore_keeps_the_context_small_but_complete() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv"} <= ignored
-    assert not ignored & {"pipeline", "schemas", "seeds", "pyproject.toml", "README.md"}
+    assert not ignored & {"pipeline", "schemas", "seeds", "pyproject.toml", "setup.py", "README.md"}
+    assert {"build", "**/*.so"} <= ignored  # the image compiles its own taggers
