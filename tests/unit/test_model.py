@@ -80,6 +80,9 @@ def test_deadletter_record_matches_its_schema() -> None:
 def test_times_and_levels() -> None:
     """RFC 3339 round trip, and level ordering."""
     assert parse_time(iso_time(1717236000.5)) == pytest.approx(1717236000.5)
+    # Milliseconds are truncated, never rounded up into the next second.
+    assert iso_time(1717236000.9996) == "2024-06-01T10:00:00.999Z"
+    assert iso_time(0.0) == "1970-01-01T00:00:00.000Z"
     assert parse_time("2024-06-01T10:00:00+02:00") == parse_time("2024-06-01T08:00:00Z")
     assert level_at_least("high", "elevated")
     assert not level_at_least("low", "elevated")
