@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILT  := $(VENV)/.compiled
 # The tagging modules that setup.py compiles with Cython (pipeline.tagging.COMPILED_MODULES).
-COMPILED_SOURCES := $(addprefix pipeline/tagging/,text.py countries.py entities.py escalation.py)
+COMPILED_SOURCES := $(addprefix pipeline/tagging/,text.py countries.py entities.py escalation.py) \
+                    $(wildcard pipeline/tagging/*.pxd)
 DATA   ?= ../shared/data
 ONCE   ?=
 PYTEST_ARGS ?=

@@ -33,9 +33,15 @@ DIRECTIVES = {"language_level": 3, "annotation_typing": False}
 
 
 def _stamped_copy(name: str) -> str:
-    """Copy ``pipeline/tagging/<name>.py`` with its own SHA-256 appended; return its path."""
-    source = (ROOT / "pipeline" / "tagging" / f"{name}.py").read_bytes()
-    digest = hashlib.sha256(source).hexdigest()
+    """Copy ``pipeline/tagging/<name>.py`` with its source's SHA-256 appended; return its path.
+
+    The source is the ``.py`` and, when there is one, the augmenting ``.pxd`` beside
+    it (C types for the compiled build; Cython finds it by the module's name).
+    """
+    folder = ROOT / "pipeline" / "tagging"
+    source = (folder / f"{name}.py").read_bytes()
+    pxd = folder / f"{name}.pxd"
+    digest = hashlib.sha256(source + (pxd.read_bytes() if pxd.is_file() else b"")).hexdigest()
     # The directives are in the copy too, so that changing them recompiles it.
     stamp = f"\n__source_sha256__ = {digest!r}  # Cython directives: {DIRECTIVES}\n"
     target = GENERATED / "pipeline" / "tagging" / f"{name}.py"

@@ -80,19 +80,22 @@ def module_state(module: ModuleType) -> BuildState:
     """Tell whether *module* is compiled, and if so whether from the source beside it.
 
     A compiled module carries the SHA-256 of the source it was built from
-    (``__source_sha256__``, added by ``setup.py``). It is "stale" when the
-    ``.py`` file beside it now holds other source, e.g. after an edit without
-    ``make build``; with no ``.py`` beside it (a wheel without sources) it is
-    taken as current.
+    (``__source_sha256__``, added by ``setup.py``: the ``.py`` and, if there is
+    one, the ``.pxd`` beside it). It is "stale" when those files now hold other
+    source, e.g. after an edit without ``make build``; with no ``.py`` beside it
+    (a wheel without sources) it is taken as current.
     """
     built = getattr(module, "__source_sha256__", None)
     if not isinstance(built, str):
         return "source"
     origin = Path(module.__file__ or "")
-    source = origin.with_name(origin.name.split(".", 1)[0] + ".py")
-    if source.is_file() and hashlib.sha256(source.read_bytes()).hexdigest() != built:
-        return "stale"
-    return "compiled"
+    stem = origin.name.split(".", 1)[0]
+    source = origin.with_name(stem + ".py")
+    if not source.is_file():
+        return "compiled"
+    pxd = origin.with_name(stem + ".pxd")  # C types for the build, hashed with the source
+    code = source.read_bytes() + (pxd.read_bytes() if pxd.is_file() else b"")
+    return "compiled" if hashlib.sha256(code).hexdigest() == built else "stale"
 
 
 def build_info() -> dict[str, BuildState]:

@@ -71,6 +71,15 @@ def test_a_module_compiled_from_other_source_is_stale(tmp_path: Path) -> None:
     assert module_state(module) == "stale"
 
 
+def test_the_pxd_beside_a_module_is_part_of_its_source(tmp_path: Path) -> None:
+    """An augmenting .pxd (C types for the build) is hashed with the .py: editing it is stale."""
+    source, pxd = "x = 1\n", "cdef class A:\n    pass\n"
+    (tmp_path / "mod.pxd").write_text(pxd, encoding="utf-8")
+    assert module_state(_fake_module(tmp_path, source, _sha(source + pxd))) == "compiled"
+    (tmp_path / "mod.pxd").write_text(pxd + "# edited\n", encoding="utf-8")
+    assert module_state(_fake_module(tmp_path, source, _sha(source + pxd))) == "stale"
+
+
 def test_a_compiled_module_without_source_beside_it_is_trusted(tmp_path: Path) -> None:
     """A wheel may ship the extension alone: with nothing to compare, "compiled"."""
     assert module_state(_fake_module(tmp_path, None, _sha("x = 1\n"))) == "compiled"
