@@ -300,6 +300,8 @@ def _wordset(text: str) -> frozenset[str]:
 _LEAD_STOP = re.compile(
     r"\n(?:\n|\t| [ \n])|([.!?]+)(?=[ \n\t\"')\]”’])[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]"
 )
+# Where a match of _LEAD_STOP may start.
+_LEAD_START = re.compile(r"[\n.!?]")
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
     "adm sgt"
@@ -883,9 +885,11 @@ class CountryTagger:
             plan = plans[index]
             surface = text[start:end]
             if plan is None:
-                # Decided by the surface, once per distinct surface (a dict look-up after).
-                plan = cache.get(surface)
-                if plan is None:
+                # Decided by the surface, once per distinct surface (a dict look-up after;
+                # "in" and [] cost less than a .get() method call in the compiled module).
+                if surface in cache:
+                    plan = cache[surface]
+                else:
                     plan = self._surface_plan(surface, upper)
                     if len(cache) >= _PLAN_CACHE_MAX:
                         cache.clear()
@@ -999,11 +1003,13 @@ class CountryTagger:
                 # surname rule ("Anthony Washington").
                 if flags & _F_SURNAME and start in after_given:
                     continue
-                after = text[end : end + 1]
+                # Indexing, not slicing: compiled, a slice builds a slice object (~4x the cost).
+                after = text[end] if end < size else ""
                 if after == " " or after == "-":
                     if (
                         company is not None
-                        and text[end + 1 : end + 2].isupper()
+                        and end + 1 < size
+                        and text[end + 1].isupper()
                         and _starts_company(text, end, company)
                     ):
                         continue
@@ -1210,8 +1216,16 @@ def _lead_end(body: str) -> int:
     full stop closes an initial, an acronym ("U.S.") or an abbreviation
     ("Gen."). One regular expression finds either, so this costs little.
     """
+    # Every match starts with one of "\n.!?": a charset search finds where one may start
+    # and _LEAD_STOP is tried there only (searching with it tries every offset, at ~300
+    # instructions each). The first offset where it matches is where search() finds it.
     pos = 0
-    while m := _LEAD_STOP.search(body, pos):
+    while c := _LEAD_START.search(body, pos):
+        k = c.start()
+        m = _LEAD_STOP.match(body, k)
+        if m is None:
+            pos = k + 1
+            continue
         stop, after = m.span(1)
         if stop < 0:
             return m.start()  # a paragraph break
