@@ -824,9 +824,11 @@ class CountryTagger:
         if body_hits is not None:
             self._field(body, "body", _lead_end(body), stats, evidence, body_hits)
         w = self._count_weights
+        log1p = math.log1p
         for st in stats.values():
-            # The model's count features: weight * log1p(count) (zero counts add 0.0).
-            st[2] = sum(map(operator.mul, w, map(math.log1p, st[3:])))
+            # The model's count features: weight * log1p(count), added in order. Most counts
+            # are zero: skipped, as adding their 0.0 leaves the sum as it is.
+            st[2] = sum([w[k] * log1p(c) for k, c in enumerate(st[3:]) if c])
         return stats, evidence
 
     def _features(
