@@ -727,12 +727,15 @@ class EscalationTagger:
     def _tag_field(
         self,
         field: FieldName,
-        text: str,
+        field_text: str,
         countries: list[Country],
         entities: list[Entity],
         out: list[Signal],
         by_group: dict[str, list[float]],
     ) -> None:
+        # A local assigned str(): compiled, its type is known, so slicing it is a direct
+        # substring (no slice object, no generic dispatch). The same in the helpers below.
+        text = str(field_text)
         # (key index, start, end) of every key found, and the patterns of each index.
         hits: list[tuple[int, int, int]]
         values: Sequence[tuple[_Pattern, ...]]
@@ -747,7 +750,7 @@ class EscalationTagger:
             values = self._values
             hits = self._matcher.find_matches_as_indexes(folded, overlapping=True)
         else:
-            padded = " " + _normalise(text) + " "
+            padded = "".join((" ", _normalise(text), " "))
             found = list(self._automaton.iter(padded))
             values = [patterns for _, patterns in found]
             hits = [(i, 0, end_idx + 1) for i, (end_idx, _) in enumerate(found)]
@@ -873,12 +876,14 @@ class EscalationTagger:
         return cues
 
     def _modality(
-        self, text: str, padded: str, start: int, end: int, s0: int, cues: _Cues
+        self, source: str, padded_source: str, start: int, end: int, s0: int, cues: _Cues
     ) -> str:
         """Return the modality that the cues governing the phrase at ``[start, end)`` give it.
 
-        *padded* is the normalised *text* between two spaces.
+        *padded_source* is the normalised *source* between two spaces.
         """
+        # str locals: direct substrings when compiled (see _tag_field).
+        text, padded = str(source), str(padded_source)
         best: str | None = None
         gerund: bool | None = None
         n_words = self._adjacent_words
@@ -1057,8 +1062,9 @@ def _is_boundary(text: str, p: int) -> int:
     return m.end()
 
 
-def _stop_end(text: str, p: int) -> int:
+def _stop_end(source: str, p: int) -> int:
     """:func:`_is_boundary`, with the common cases decided without the regex."""
+    text = str(source)  # a str local: direct substrings when compiled (see _tag_field)
     # A lone stop before a space and an ASCII capital (". The") or a line break ends
     # the sentence right after it unless it closes an abbreviation; most words before
     # it end in two letters that end none (~2 us less per signal sentence).
@@ -1193,8 +1199,9 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
     return [agent, second if agent == first else first]
 
 
-def _agent_follows(text: str, end: int, gap: int) -> bool:
+def _agent_follows(source: str, end: int, gap: int) -> bool:
     """Return True if "by"/"from" leads to the mention *gap* characters after *end*."""
+    text = str(source)  # a str local: direct substrings when compiled (see _tag_field)
     words = text[end : end + gap].lower()
     return words.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in words or " from " in words)
 
