@@ -510,6 +510,18 @@ def _dfa(keys: Mapping[str, list[_Pattern]]) -> ahocorasick_rs.BytesAhoCorasick:
     )
 
 
+# A pattern as the phrase scan reads it: (prefix, tail, kind, key_len, ref, weight).
+_Row = tuple[bool, re.Pattern[str] | None, int, int, int, float]
+
+
+def _rows(patterns: Sequence[_Pattern]) -> tuple[_Row, ...]:
+    """Return *patterns* as :data:`_Row` tuples, for the phrase scan of every article.
+
+    Compiled, unpacking a tuple costs far less than reading six slotted attributes.
+    """
+    return tuple((p.prefix, p.tail, p.kind, p.key_len, p.ref, p.weight) for p in patterns)
+
+
 def _ordered(patterns: list[_Pattern]) -> tuple[_Pattern, ...]:
     """Return the patterns of one key, tail-less ones (the cheap, common case) first."""
     return tuple(sorted(patterns, key=lambda p: p.tail is not None))
@@ -664,6 +676,8 @@ class EscalationTagger:
         if self._ascii_keys:
             self._values = [_ordered(patterns) for patterns in compiler.keys.values()]
             self._matcher = _dfa(compiler.keys)
+        # The same as the phrase scan reads them (see _rows).
+        self._value_rows = [_rows(patterns) for patterns in self._values]
         self._cue_automaton = compiler.automaton(compiler.cue_keys)
         # The cues of a sentence: the same DFA scan over the sentence's folded bytes.
         self._cue_values: list[tuple[_Pattern, ...]] = []
@@ -671,6 +685,8 @@ class EscalationTagger:
         if self._ascii_keys and compiler.cue_keys:
             self._cue_values = [_ordered(patterns) for patterns in compiler.cue_keys.values()]
             self._cue_matcher = _dfa(compiler.cue_keys)
+        # Each category as a tuple, for the same reason as _rows.
+        self._category_rows = [(c.name, c.cameo, c.unless, c.group) for c in self._categories]
         # A signal's weight for each phrase weight and modality, rounded once here.
         self._weights: dict[tuple[float, str], float] = {
             (p.weight, m): round(p.weight * f, 3)
@@ -738,7 +754,7 @@ class EscalationTagger:
         text = str(field_text)
         # (key index, start, end) of every key found, and the patterns of each index.
         hits: list[tuple[int, int, int]]
-        values: Sequence[tuple[_Pattern, ...]]
+        values: Sequence[tuple[_Row, ...]]
         folded: bytes | None = None
         if self._matcher is not None:
             raw = text.encode("latin-1", _FOLD_ERRORS)
@@ -747,36 +763,36 @@ class EscalationTagger:
             marked = b"".join((b" ", raw, b" ")).translate(_NORMALISE_STOPS)
             folded = marked.replace(b".", b" ")
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
-            values = self._values
+            values = self._value_rows
             hits = self._matcher.find_matches_as_indexes(folded, overlapping=True)
         else:
             padded = "".join((" ", _normalise(text), " "))
             found = list(self._automaton.iter(padded))
-            values = [patterns for _, patterns in found]
+            values = [_rows(patterns) for _, patterns in found]
             hits = [(i, 0, end_idx + 1) for i, (end_idx, _) in enumerate(found)]
-        # (start, -end, not a suppressor, hit number, pattern): sorted as they are, the
-        # phrases come leftmost-longest, suppressors first among equal spans, else in
-        # hit order; the hit number keeps the comparison off the pattern.
-        phrases: list[tuple[int, int, bool, int, _Pattern]] = []
+        # (start, -end, not a suppressor, hit number, category, weight): sorted as they
+        # are, the phrases come leftmost-longest, suppressors first among equal spans,
+        # else in hit order; the hit number keeps the comparison off the rest.
+        phrases: list[tuple[int, int, bool, int, int, float]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _resolve() inlined (this runs for every article).
         for i, _, end in hits:
             end_idx = end - 1
-            for p in values[i]:
-                space = padded.find(" ", end_idx) if p.prefix else end_idx
-                if p.tail is not None:
-                    m = p.tail.match(padded, space)
+            for prefix, tail, kind, key_len, ref, p_weight in values[i]:
+                space = padded.find(" ", end_idx) if prefix else end_idx
+                if tail is not None:
+                    m = tail.match(padded, space)
                     if m is None:
                         continue
                     head_end, space = space - 1, m.end()
                     if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                         continue
-                if p.kind == _KIND_PHRASE:
+                if kind == _KIND_PHRASE:
                     phrases.append(
-                        (end_idx - p.key_len + 1, 1 - space, p.ref >= 0, len(phrases), p)
+                        (end_idx - key_len + 1, 1 - space, ref >= 0, len(phrases), ref, p_weight)
                     )
                 else:
-                    contexts.append((end_idx - p.key_len + 1, p.ref))
+                    contexts.append((end_idx - key_len + 1, ref))
         if not phrases:
             return
         # Every sentence end is a b"." here: found by bytes.find/rfind (see _sentence_span).
@@ -787,7 +803,7 @@ class EscalationTagger:
         s0, s1 = 0, 0
         sentence = ""
         cues = _NO_CUES
-        categories = self._categories
+        categories = self._category_rows
         weights = self._weights
         not_asserted = self._not_asserted
         # What the characters before a phrase must be for an adjacent cue (see _compile).
@@ -799,13 +815,13 @@ class EscalationTagger:
         # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
         phrases.sort()
         last_end = -1
-        for start, neg_end, is_phrase, _, pattern in phrases:
+        for start, neg_end, is_phrase, _, ref, p_weight in phrases:
             if start < last_end:
                 continue
             last_end = end = -neg_end
             if not is_phrase:
                 continue
-            category = categories[pattern.ref]
+            name, cameo, unless, group = categories[ref]
             if start >= s1:  # a new sentence (phrases come in order, sentences too)
                 s0, s1 = _sentence_span(text, start, s1, stops)
                 sentence = text[s0:s1]  # one string for the sentence's signals
@@ -816,21 +832,19 @@ class EscalationTagger:
                 # (s0,) sorts before every (s0, end, code): the first mention from s0 on.
                 lo = bisect_left(field_actors, (s0,))
                 sentence_actors = field_actors[lo : bisect_left(field_actors, (s1,), lo)]
-            if category.unless and any(
-                s0 <= pos < s1 for pos, ref in contexts if ref in category.unless
-            ):
+            if unless and any(s0 <= pos < s1 for pos, c_ref in contexts if c_ref in unless):
                 continue
             if cues.cues or padded[start - before : start] in adjacent_end:
                 modality = self._modality(text, padded, start, end, s0, cues)
             else:  # no cue can govern the phrase (the common case: no call)
                 modality = "asserted"
-            weight = weights[pattern.weight, modality]
+            weight = weights[p_weight, modality]
             if weight > 0:
-                by_group.setdefault(category.group, []).append(weight)
+                by_group.setdefault(group, []).append(weight)
             out.append(
                 {
-                    "category": category.name,
-                    "cameo": category.cameo,
+                    "category": name,
+                    "cameo": cameo,
                     "term": text[start:end],
                     "field": field,
                     "start": start,
