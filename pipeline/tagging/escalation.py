@@ -1190,26 +1190,31 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
         return [first]
     # Two countries: the agent (see _ordered_actors) comes first, the other one second.
     # The nearest mention before the phrase and the nearest inside or after it, as
-    # (gap, code) minima: no lists, no sorts (a third fewer instructions a signal).
-    before: tuple[int, str] | None = None
-    after: tuple[int, str] | None = None
+    # (gap, code) minima: no lists, no sorts (a third fewer instructions a signal);
+    # each minimum is two variables compared as the tuple would be, not a tuple.
+    before_gap = after_gap = -2  # none yet: a gap is >= 0, or -1 inside the phrase
+    before_code = after_code = ""
     for a_start, a_end, code in spans:
         if code != first and code != second:
             return _ordered_actors(text, start, end, spans)
         if a_end <= start:
-            key = (start - a_end, code)
-            if before is None or key < before:
-                before = key
+            gap = start - a_end
+            if (
+                before_gap == -2
+                or gap < before_gap
+                or (gap == before_gap and code < before_code)
+            ):
+                before_gap, before_code = gap, code
         else:
-            key = (a_start - end if a_start >= end else -1, code)
-            if after is None or key < after:
-                after = key
-    if before is None:
-        agent = after[1]  # type: ignore[index]  # some mention is before or after
+            gap = a_start - end if a_start >= end else -1
+            if after_gap == -2 or gap < after_gap or (gap == after_gap and code < after_code):
+                after_gap, after_code = gap, code
+    if before_gap == -2:
+        agent = after_code  # some mention is before or after
     else:
-        agent = before[1]
-        if after is not None and after[0] >= 0 and _agent_follows(text, end, after[0]):
-            agent = after[1]
+        agent = before_code
+        if after_gap >= 0 and _agent_follows(text, end, after_gap):
+            agent = after_code
     return [agent, second if agent == first else first]
 
 
