@@ -1221,8 +1221,12 @@ def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) 
 def _agent_follows(source: str, end: int, gap: int) -> bool:
     """Return True if "by"/"from" leads to the mention *gap* characters after *end*."""
     text = str(source)  # a str local: direct substrings when compiled (see _tag_field)
-    words = text[end : end + gap].lower()
-    return words.count(" ") <= _MAX_ACTOR_GAP + 1 and (" by " in words or " from " in words)
+    words = text[end : end + gap]
+    # Spaces counted before lower-casing (which keeps them): a long gap needs no lower().
+    if words.count(" ") > _MAX_ACTOR_GAP + 1:
+        return False
+    words = words.lower()
+    return " by " in words or " from " in words
 
 
 def _ordered_actors(
