@@ -1,0 +1,18 @@
+import cython
+
+# Augmenting declarations for the Cython build (the .py stays plain Python, see setup.py):
+# the per-mention and per-run records become extension types, so that making one and
+# reading its fields skip the generic Python class machinery.
+cdef class _RunInfo:
+    cdef public object depends, initial, plain, run
+
+cdef class _Mention:
+    cdef public object canonical, country, cstrength, end, field, kind, order, role, start, surface
+
+@cython.locals(m=_Mention)
+cpdef _cue_context(kept, cue_lists)
+
+cpdef _attribute(text, _Mention m, cues, cue_ends, t, org_ends, known, cores)
+
+@cython.locals(m=_Mention, best=_Mention)
+cpdef _group(groups, unsorted)
