@@ -16,3 +16,6 @@ cpdef _attribute(text, _Mention m, cues, cue_ends, t, org_ends, known, cores)
 
 @cython.locals(m=_Mention, best=_Mention)
 cpdef _group(groups, unsorted)
+
+@cython.locals(m=_Mention)
+cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)

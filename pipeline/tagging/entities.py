@@ -1261,131 +1261,8 @@ class EntityTagger:
         cue_lists: dict[str, list[tuple[int, int, str]]],
     ) -> list[Entity]:
         """Resolve lone tokens, acronyms and headlines; attribute countries; group."""
-        t = self._t
-        texts = {"title": title, "body": body}
-        # Full names by their last and first part; organisations by their initials.
-        by_part: dict[str, str] = {}
-        initials: dict[str, str] = {}
-        known_singles: dict[str, tuple[int, str]] = {}
-        name_keys = self._name_keys
-        for m in mentions:
-            kind, canonical = m.kind, m.canonical
-            if " " not in canonical:
-                if kind in (_ORG, _LOC) and m.surface not in known_singles:
-                    known_singles[m.surface] = (kind, canonical)
-                continue
-            if kind == _PERSON:
-                parts = name_keys.get(canonical)
-                if parts is None:
-                    parts = _name_parts(canonical)
-                    if len(name_keys) >= _CACHE_LIMIT:
-                        name_keys.clear()
-                    name_keys[canonical] = parts
-                for part in parts:
-                    by_part.setdefault(part, canonical)
-            elif kind == _ORG:
-                acr = self._initials.get(canonical)
-                if acr is None:
-                    acr = _org_initials(canonical)
-                    if len(self._initials) >= _CACHE_LIMIT:
-                        self._initials.clear()
-                    self._initials[canonical] = acr
-                if acr:
-                    initials.setdefault(acr, canonical)
-        if acronyms:
-            by_surface = {m.surface: m.canonical for m in mentions}
-            for acr, surface in acronyms.items():
-                if surface in by_surface:
-                    initials[acr] = by_surface[surface]
-        # Resolve lone tokens and person parts; guesses agree across the article.
-        kept: list[_Mention] = []
-        guessed: list[_Mention] = []
-        votes: dict[str, int] = {}
-        for m in mentions:
-            surface = m.surface
-            kind = m.kind
-            if kind == _SINGLE:
-                if surface in by_part:
-                    m.kind, m.canonical = _PERSON, by_part[surface]
-                elif surface in initials:
-                    m.kind, m.canonical = _ORG, initials[surface]
-                elif surface in known_singles:
-                    m.kind, m.canonical = known_singles[surface]
-                else:
-                    guess, strong = self._guess_single(texts[m.field], m)
-                    if guess is None:
-                        continue
-                    m.kind = guess
-                    guessed.append(m)
-                    if strong:
-                        votes.setdefault(surface, guess)
-            elif kind == _PERSON:
-                if " " not in surface and surface in by_part:
-                    m.canonical = by_part[surface]
-            elif m.cstrength < _C_TABLE and " " not in surface and surface in by_part:
-                # A lone surname typed otherwise by a weaker reading.
-                m.kind, m.canonical = _PERSON, by_part[surface]
-            elif kind == _ORG and surface in initials:
-                m.canonical = initials[surface]
-            kept.append(m)
-        for m in guessed:
-            vote = votes.get(m.surface)
-            if vote is not None:
-                m.kind = vote
-        # Headlines: read only against what the article and the tables know.
-        if deferred:
-            kept.extend(self._read_loud(deferred, kept, texts))
-        # The entities (kind, canonical), which _group reuses. Body mentions come in reading
-        # order; a title or headline mention (kept after them) marks its group for sorting.
-        groups: dict[tuple[int, str], list[_Mention]] = {}
-        unsorted: set[tuple[int, str]] = set()
-        for m in kept:
-            key = (m.kind, m.canonical)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [m]
-            else:
-                if m.order < group[-1].order:
-                    unsorted.add(key)
-                group.append(m)
-        # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
-        # Per entity, mentions in order until a country (and, for a person, a role) is found.
-        org_ends: dict[tuple[str, int], _Mention] | None = None  # built when first needed
-        cue_ends: dict[str, list[int]] = {}
-        known = self._known_cache.__getitem__
-        for (kind, _canonical), ms in groups.items():
-            if kind != _PERSON and ms[0].cstrength >= _C_ADJACENT:
-                continue  # most places and organisations: nothing to look for
-            if org_ends is None:
-                org_ends, cue_ends = _cue_context(kept, cue_lists)
-            need_country = True
-            need_role = kind == _PERSON
-            for m in ms:
-                if m.cstrength >= _C_ADJACENT:
-                    need_country = False
-                if m.role is not None:
-                    need_role = False
-            for m in ms:
-                if not (need_country or need_role):
-                    break
-                text = texts[m.field]
-                code, strength, role = _attribute(
-                    text,
-                    m,
-                    cue_lists[m.field],
-                    cue_ends[m.field],
-                    t,
-                    org_ends,
-                    known,
-                    self._cores,
-                )
-                if code is not None and strength > m.cstrength:
-                    m.country, m.cstrength = code, strength
-                    need_country = strength < _C_ADJACENT
-                if role is not None and need_role:
-                    m.role = role
-                    need_role = False
-        return _group(groups, unsorted)
+        # A module-level function: the compiled build types its mentions (entities.pxd).
+        return _merge_article(self, title, body, mentions, deferred, acronyms, cue_lists)
 
     def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
         """Type a lone capitalised token nothing else explains (or drop it).
@@ -1553,6 +1430,144 @@ class EntityTagger:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _merge_article(
+    tagger: EntityTagger,
+    title: str,
+    body: str,
+    mentions: list[_Mention],
+    deferred: list[tuple[FieldName, str, int, int]],
+    acronyms: dict[str, str],
+    cue_lists: dict[str, list[tuple[int, int, str]]],
+) -> list[Entity]:
+    """Resolve lone tokens, acronyms and headlines; attribute countries; group
+    (:meth:`EntityTagger._merge`)."""
+    t = tagger._t
+    texts = {"title": title, "body": body}
+    # Full names by their last and first part; organisations by their initials.
+    by_part: dict[str, str] = {}
+    initials: dict[str, str] = {}
+    known_singles: dict[str, tuple[int, str]] = {}
+    name_keys = tagger._name_keys
+    for m in mentions:
+        kind, canonical = m.kind, m.canonical
+        if " " not in canonical:
+            if kind in (_ORG, _LOC) and m.surface not in known_singles:
+                known_singles[m.surface] = (kind, canonical)
+            continue
+        if kind == _PERSON:
+            parts = name_keys.get(canonical)
+            if parts is None:
+                parts = _name_parts(canonical)
+                if len(name_keys) >= _CACHE_LIMIT:
+                    name_keys.clear()
+                name_keys[canonical] = parts
+            for part in parts:
+                by_part.setdefault(part, canonical)
+        elif kind == _ORG:
+            acr = tagger._initials.get(canonical)
+            if acr is None:
+                acr = _org_initials(canonical)
+                if len(tagger._initials) >= _CACHE_LIMIT:
+                    tagger._initials.clear()
+                tagger._initials[canonical] = acr
+            if acr:
+                initials.setdefault(acr, canonical)
+    if acronyms:
+        by_surface = {m.surface: m.canonical for m in mentions}
+        for acr, surface in acronyms.items():
+            if surface in by_surface:
+                initials[acr] = by_surface[surface]
+    # Resolve lone tokens and person parts; guesses agree across the article.
+    kept: list[_Mention] = []
+    guessed: list[_Mention] = []
+    votes: dict[str, int] = {}
+    for m in mentions:
+        surface = m.surface
+        kind = m.kind
+        if kind == _SINGLE:
+            if surface in by_part:
+                m.kind, m.canonical = _PERSON, by_part[surface]
+            elif surface in initials:
+                m.kind, m.canonical = _ORG, initials[surface]
+            elif surface in known_singles:
+                m.kind, m.canonical = known_singles[surface]
+            else:
+                guess, strong = tagger._guess_single(texts[m.field], m)
+                if guess is None:
+                    continue
+                m.kind = guess
+                guessed.append(m)
+                if strong:
+                    votes.setdefault(surface, guess)
+        elif kind == _PERSON:
+            if " " not in surface and surface in by_part:
+                m.canonical = by_part[surface]
+        elif m.cstrength < _C_TABLE and " " not in surface and surface in by_part:
+            # A lone surname typed otherwise by a weaker reading.
+            m.kind, m.canonical = _PERSON, by_part[surface]
+        elif kind == _ORG and surface in initials:
+            m.canonical = initials[surface]
+        kept.append(m)
+    for m in guessed:
+        vote = votes.get(m.surface)
+        if vote is not None:
+            m.kind = vote
+    # Headlines: read only against what the article and the tables know.
+    if deferred:
+        kept.extend(tagger._read_loud(deferred, kept, texts))
+    # The entities (kind, canonical), which _group reuses. Body mentions come in reading
+    # order; a title or headline mention (kept after them) marks its group for sorting.
+    groups: dict[tuple[int, str], list[_Mention]] = {}
+    unsorted: set[tuple[int, str]] = set()
+    for m in kept:
+        key = (m.kind, m.canonical)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [m]
+        else:
+            if m.order < group[-1].order:
+                unsorted.add(key)
+            group.append(m)
+    # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
+    # Per entity, mentions in order until a country (and, for a person, a role) is found.
+    org_ends: dict[tuple[str, int], _Mention] | None = None  # built when first needed
+    cue_ends: dict[str, list[int]] = {}
+    known = tagger._known_cache.__getitem__
+    for (kind, _canonical), ms in groups.items():
+        if kind != _PERSON and ms[0].cstrength >= _C_ADJACENT:
+            continue  # most places and organisations: nothing to look for
+        if org_ends is None:
+            org_ends, cue_ends = _cue_context(kept, cue_lists)
+        need_country = True
+        need_role = kind == _PERSON
+        for m in ms:
+            if m.cstrength >= _C_ADJACENT:
+                need_country = False
+            if m.role is not None:
+                need_role = False
+        for m in ms:
+            if not (need_country or need_role):
+                break
+            text = texts[m.field]
+            code, strength, role = _attribute(
+                text,
+                m,
+                cue_lists[m.field],
+                cue_ends[m.field],
+                t,
+                org_ends,
+                known,
+                tagger._cores,
+            )
+            if code is not None and strength > m.cstrength:
+                m.country, m.cstrength = code, strength
+                need_country = strength < _C_ADJACENT
+            if role is not None and need_role:
+                m.role = role
+                need_role = False
+    return _group(groups, unsorted)
 
 
 def _settle_heap() -> None:
