@@ -19,3 +19,11 @@ cpdef _group(groups, unsorted)
 
 @cython.locals(m=_Mention)
 cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)
+
+# Helpers called per mention or per run: cpdef makes the module's own calls direct C calls.
+cpdef _sentence_initial(text, start)
+cpdef _previous_word(text, start)
+cpdef _sentence_end_in(text, start, end)
+cpdef _role_before(text, start, t)
+cpdef _is_headline(title)
+cpdef _name_parts(canonical)
