@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from pipeline.enrich import Enricher, Prepared
 from pipeline.errors import InvalidArticle
-from pipeline.model import decode_article
+from pipeline.model import Article, decode_article
 from pipeline.settings import Settings
 from pipeline.tagging import build_kind
 
@@ -66,8 +66,10 @@ def prepare_batch(enricher: Enricher, items: list[Item], max_bytes: int) -> list
     ``too_large``); one whose tagging fails (a tagger bug) gives that error.
     Neither loses the others of its batch.
     """
-    out: list[Outcome] = []
+    out: list[Outcome | None] = []
     clock = time.perf_counter
+    # (index in out, article, received_at, decode seconds) of each article decoded.
+    decoded: list[tuple[int, Article, float, float]] = []
     for value, received_at in items:
         t0 = clock()
         try:
@@ -75,11 +77,23 @@ def prepare_batch(enricher: Enricher, items: list[Item], max_bytes: int) -> list
         except InvalidArticle as err:
             out.append(err)
             continue
+        decoded.append((len(out), article, received_at, clock() - t0))
+        out.append(None)
+    # The whole batch through each tagger in turn (see Tagger.tag_batch: cache-friendly).
+    tagged = enricher.tagger.tag_batch([(a.title, a.body) for _, a, _, _ in decoded])
+    for (i, article, received_at, decode_s), (tags, tag_s) in zip(decoded, tagged, strict=True):
+        if isinstance(tags, Exception):  # reported per article, as the worker's dead letter
+            out[i] = tags
+            continue
         try:
-            out.append(enricher.prepare(article, received_at, decode_seconds=clock() - t0))
-        except Exception as exc:  # reported per article, as the worker's dead letter
-            out.append(exc)
-    return out
+            out[i] = enricher.prepare(
+                article, received_at, decode_seconds=decode_s, tags=tags, tag_seconds=tag_s
+            )
+        except Exception as exc:
+            out[i] = exc
+    # Every decoded article got its outcome above; None would be a bug here, and is
+    # reported as that article's error rather than dropped.
+    return [RuntimeError("article left untagged") if o is None else o for o in out]
 
 
 def _child_prepare(items: list[Item], max_bytes: int) -> list[Outcome]:

@@ -83,20 +83,45 @@ def test_invalid_messages_come_back_with_their_reason(pool: TaggingPool) -> None
     assert outcomes[-1].decode_seconds > 0
 
 
-def test_one_article_a_tagger_fails_on_fails_alone() -> None:
-    """A tagger error on one article is its outcome; the rest of the batch is tagged."""
+@pytest.mark.parametrize("stage", ["countries", "entities", "escalation"])
+def test_one_article_a_tagger_fails_on_fails_alone(stage: str) -> None:
+    """A tagger error on one article is its outcome; the rest of the batch is tagged.
 
-    class Flaky(Enricher):
-        def prepare(self, article: object, received_at: float, *,
-                    decode_seconds: float = 0.0) -> Prepared:
-            if getattr(article, "id", None) == "seed":
-                raise RuntimeError("tagger bug")
-            return super().prepare(article, received_at,  # type: ignore[arg-type]
-                                   decode_seconds=decode_seconds)
+    The batch goes through each tagger in turn (``Tagger.tag_batch``), so each
+    tagger is made to fail in turn on the seed article.
+    """
+    enricher = Enricher(Settings())
+    real = getattr(enricher.tagger, stage)
+    seed_title = SEED.read_text().partition("\n")[0]
 
-    outcomes = prepare_batch(Flaky(Settings()), _articles(), LIMIT)
-    assert isinstance(outcomes[0], RuntimeError)
-    assert isinstance(outcomes[1], Prepared) and outcomes[1].article_id == "calm"
+    class Flaky:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def tag(self, title: str, *args: object, **kwargs: object) -> object:
+            if title == seed_title:
+                raise RuntimeError(f"{stage} bug")
+            return real.tag(title, *args, **kwargs)
+
+    setattr(enricher.tagger, stage, Flaky())
+    outcomes = prepare_batch(enricher, _articles() + _articles()[1:], LIMIT)
+    assert isinstance(outcomes[0], RuntimeError) and str(outcomes[0]) == f"{stage} bug"
+    for out in outcomes[1:]:
+        assert isinstance(out, Prepared) and out.article_id == "calm"
+
+
+def test_batch_tagging_gives_what_one_at_a_time_gives() -> None:
+    """``Tagger.tag_batch`` (each tagger over the batch in turn) equals ``tag`` per article."""
+    from pipeline.bench.corpus import generate
+
+    tagger = Enricher(Settings()).tagger
+    articles = [(a["title"], a["body"]) for a in generate(40, 3000)]
+    articles.append(("", SEED.read_text()))
+    batch = tagger.tag_batch(articles)
+    assert len(batch) == len(articles)
+    for (title, body), (result, seconds) in zip(articles, batch, strict=True):
+        assert result == tagger.tag(title, body)
+        assert seconds > 0
 
 
 def test_a_killed_child_is_replaced_and_the_batch_still_tagged() -> None:
