@@ -1051,7 +1051,7 @@ class EntityTagger:
         if title:
             headline = _is_headline(title)
             self._scan("title", title, mentions, deferred, acronyms, cue_lists["title"], headline)
-        return self._merge(title, body, mentions, deferred, acronyms, cue_lists)
+        return _merge_article(self, title, body, mentions, deferred, acronyms, cue_lists)
 
     def assemble(
         self,
@@ -1108,7 +1108,7 @@ class EntityTagger:
             pm = _PAREN_ACRONYM.match(text, end)
             if pm is not None and kind == _ORG and pm.group(1) != surface:
                 acronyms[pm.group(1)] = surface
-        return self._merge(title, body, mentions, [], acronyms, cue_lists)
+        return _merge_article(self, title, body, mentions, [], acronyms, cue_lists)
 
     def _entry(self, run: str) -> _Entry:
         """Read a regex run for the run cache: one _Piece per piece that says something."""
@@ -1248,21 +1248,6 @@ class EntityTagger:
             if acr[0] == m.surface[0] or acr.isupper():
                 acronyms[acr] = m.surface
                 m.kind = _ORG
-
-    # -- the article-level merge -------------------------------------------------------------
-
-    def _merge(
-        self,
-        title: str,
-        body: str,
-        mentions: list[_Mention],
-        deferred: list[tuple[FieldName, str, int, int]],
-        acronyms: dict[str, str],
-        cue_lists: dict[str, list[tuple[int, int, str]]],
-    ) -> list[Entity]:
-        """Resolve lone tokens, acronyms and headlines; attribute countries; group."""
-        # A module-level function: the compiled build types its mentions (entities.pxd).
-        return _merge_article(self, title, body, mentions, deferred, acronyms, cue_lists)
 
     def _guess_single(self, text: str, m: _Mention) -> tuple[int | None, bool]:
         """Type a lone capitalised token nothing else explains (or drop it).
@@ -1441,8 +1426,11 @@ def _merge_article(
     acronyms: dict[str, str],
     cue_lists: dict[str, list[tuple[int, int, str]]],
 ) -> list[Entity]:
-    """Resolve lone tokens, acronyms and headlines; attribute countries; group
-    (:meth:`EntityTagger._merge`)."""
+    """Resolve lone tokens, acronyms and headlines; attribute countries; group.
+
+    A module-level function rather than a method: the compiled build types its
+    mentions (entities.pxd).
+    """
     t = tagger._t
     texts = {"title": title, "body": body}
     # Full names by their last and first part; organisations by their initials.
