@@ -135,7 +135,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import ahocorasick_rs
 import pycountry
@@ -621,11 +621,14 @@ def _base26(n: int) -> str:
             return out
 
 
+# The process-wide tagger, once built (see CountryTagger.default): module-level, since the
+# compiled class is an extension type whose class attributes cannot be assigned.
+_DEFAULT: list[CountryTagger] = []
+_DEFAULT_LOCK: Final = threading.Lock()
+
+
 class CountryTagger:
     """Tags articles with the countries they name, with evidence, salience and focus."""
-
-    _default: ClassVar[CountryTagger | None] = None
-    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     #: Version of the gazetteer data, e.g. "countries/2026-11-30+leaders/2025-10-31".
     data_version: str
@@ -666,11 +669,11 @@ class CountryTagger:
     @classmethod
     def default(cls) -> CountryTagger:
         """Return the process-wide tagger (data loaded and compiled once)."""
-        if cls._default is None:
-            with cls._lock:
-                if cls._default is None:
-                    cls._default = cls.build()
-        return cls._default
+        if not _DEFAULT:
+            with _DEFAULT_LOCK:
+                if not _DEFAULT:
+                    _DEFAULT.append(cls.build())
+        return _DEFAULT[0]
 
     @classmethod
     def build(cls, *, gazetteer_scale: int = 1) -> CountryTagger:
@@ -878,9 +881,8 @@ class CountryTagger:
         hits: list[_Hit] = []
         after_given: set[int] = set()
         last_start = last_end = -1
-        for index, start, end in self._matcher.find_matches_as_indexes(
-            _haystack(text), overlapping=True
-        ):
+        # overlapping=True, passed by position (a keyword builds a dict per call, compiled).
+        for index, start, end in self._matcher.find_matches_as_indexes(_haystack(text), True):
             # haystack[start] is the space before the word, so the word starts at
             # text[start]; haystack[end - 1] is the space after it, text[end - 2].
             end -= 2
@@ -992,7 +994,7 @@ class CountryTagger:
             # The dateline counts as much as the title; what the scan found in it is dropped
             # (hits do not overlap, so they are sorted by start too).
             start, dateline_end, code, via = dateline
-            self._record(stats, evidence, text, field, start, dateline_end, code, via, 0)
+            _record(stats, evidence, text, field, start, dateline_end, code, via, 0)
             first = bisect.bisect_left(hits, dateline_end, key=_START)
         titleish: bool | None = None
         size = len(text)
@@ -1090,7 +1092,7 @@ class CountryTagger:
                 elif after == "." and flags & _F_DOT:
                     end += 1
                 zone = lead if start < zone_end else 2
-                self._record(stats, evidence, text, field, start, end, reading, via, zone)
+                _record(stats, evidence, text, field, start, end, reading, via, zone)
                 break
         ric = self._ric
         for m in _ric_suffixes(text):
@@ -1102,7 +1104,7 @@ class CountryTagger:
                 if start >= dateline_end and start >= 0:
                     zone = lead if start < zone_end else 2
                     end = m.end(1)
-                    self._record(stats, evidence, text, field, start, end, listed, "exchange", zone)
+                    _record(stats, evidence, text, field, start, end, listed, "exchange", zone)
         if "$" in text:  # one scan in C; the regular expression runs on the rare field with one
             dollars = self._dollars
             for m in _DOLLAR_SIGN.finditer(text):
@@ -1111,36 +1113,13 @@ class CountryTagger:
                 if (
                     issuer is not None
                     and start >= dateline_end
-                    # "HK$": the scan may have found "HK" (an alias) already.
-                    and not any(e["start"] == start for e in evidence.get(issuer, ()))
+                    # "HK$": the scan may have found "HK" (an alias) already (a list, not
+                    # any() over a generator: the compiled method may hold no closure).
+                    and start not in [e["start"] for e in evidence.get(issuer, ())]
                 ):
                     zone = lead if start < zone_end else 2
                     end = m.end()
-                    self._record(stats, evidence, text, field, start, end, issuer, "currency", zone)
-
-    @staticmethod
-    def _record(
-        stats: dict[str, list[float]],
-        evidence: dict[str, list[Evidence]],
-        text: str,
-        field: FieldName,
-        start: int,
-        end: int,
-        code: str,
-        via: str,
-        zone: int,
-    ) -> None:
-        """Add one mention to its country's statistics and evidence."""
-        st = stats.get(code)
-        if st is None:
-            st = stats[code] = [0.0, 0.0 if field == "title" else start / len(text), *_ZEROS]
-            evidence[code] = []
-        st[0] += _MENTION_WEIGHTS[via][zone]
-        st[_VIA_INDEX[via]] += 1
-        st[_ZONE_AT + zone] += 1
-        evidence[code].append(
-            {"field": field, "start": start, "end": end, "text": text[start:end], "via": via}
-        )
+                    _record(stats, evidence, text, field, start, end, issuer, "currency", zone)
 
     def _dateline(self, body: str) -> tuple[int, int, str, str] | None:
         """Return the place of a wire dateline that opens *body* as a mention, if any.
@@ -1208,6 +1187,30 @@ class CountryTagger:
             return False
         word = m.group().rstrip(".,'’")
         return bool(word[:1].isupper() and word not in self._followers)
+
+
+def _record(
+    stats: dict[str, list[float]],
+    evidence: dict[str, list[Evidence]],
+    text: str,
+    field: FieldName,
+    start: int,
+    end: int,
+    code: str,
+    via: str,
+    zone: int,
+) -> None:
+    """Add one mention to its country's statistics and evidence."""
+    st = stats.get(code)
+    if st is None:
+        st = stats[code] = [0.0, 0.0 if field == "title" else start / len(text), *_ZEROS]
+        evidence[code] = []
+    st[0] += _MENTION_WEIGHTS[via][zone]
+    st[_VIA_INDEX[via]] += 1
+    st[_ZONE_AT + zone] += 1
+    evidence[code].append(
+        {"field": field, "start": start, "end": end, "text": text[start:end], "via": via}
+    )
 
 
 def _lead_end(body: str) -> int:

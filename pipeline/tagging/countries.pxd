@@ -1,0 +1,40 @@
+import cython
+
+# Augmenting declarations for the Cython build (the .py stays plain Python, see setup.py):
+# the tagger becomes an extension type, so that reading its tables is a struct read and
+# its own per-field methods are direct C calls; the per-match loops get C integer offsets
+# (always small ints: offsets in one field) and know their str / list / dict / tuple types,
+# so slicing a field and indexing the tables skip the generic object protocol.
+
+@cython.final
+cdef class CountryTagger:
+    cdef public object _given, _given_words, _matcher, _values, _names, _followers
+    cdef public object _us_followers, _us_preceders, _lookup_exact, _lookup_folded
+    cdef public object data_version, size
+    cdef public list _plans
+    cdef public tuple _plan_cache, _weights, _count_weights
+    cdef public dict _ric, _dollars
+
+    @cython.locals(upper=bint, cache=dict, plans=list, hits=list, after_given=set,
+                   last_start=Py_ssize_t, last_end=Py_ssize_t, index=Py_ssize_t,
+                   start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t, special=Py_ssize_t,
+                   plan=tuple, surface=str)
+    cpdef _hits(self, str text)
+
+    @cython.locals(hits=list, after_given=set, lead=Py_ssize_t, dateline_end=Py_ssize_t,
+                   first=Py_ssize_t, size=Py_ssize_t, lead_at=Py_ssize_t, body_at=Py_ssize_t,
+                   i=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, flags=Py_ssize_t,
+                   count_at=Py_ssize_t, zone=Py_ssize_t, dot=Py_ssize_t, plan=tuple,
+                   st=list, weight=tuple, found=str, ric=dict, dollars=dict)
+    cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
+                 tuple scan)
+
+    cpdef _collect(self, title, body)
+
+cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_ssize_t end,
+              code, via, Py_ssize_t zone)
+
+cpdef bytes _haystack(str text)
+
+@cython.locals(pos=Py_ssize_t, k=Py_ssize_t, stop=Py_ssize_t, after=Py_ssize_t)
+cpdef Py_ssize_t _lead_end(str body) except -1
