@@ -4,7 +4,15 @@ import cython
 # the tagger becomes an extension type, so that reading its tables is a struct read and
 # its own per-field methods are direct C calls; the per-match loops get C integer offsets
 # (always small ints: offsets in one field) and know their str / list / dict / tuple types,
-# so slicing a field and indexing the tables skip the generic object protocol.
+# so slicing a field and indexing the tables skip the generic object protocol. The offsets
+# that go into a hit or an evidence dict are also kept as the Python ints they came as
+# (at, to): boxing one again costs more than reading it.
+
+# Reading flags and what-else bits: small int constants, tested per match as C ints (the
+# module does not export them).
+cdef Py_ssize_t _F_PERSON, _F_US_STATE, _F_AFTER_COMMA, _F_NO_CAPS, _F_DOT, _F_PLACE
+cdef Py_ssize_t _F_AMOUNT, _F_NAMEWORD, _F_SURNAME, _F_SUFFIX, _F_PREFIX, _F_RARE, _F_SLOW
+cdef Py_ssize_t _S_TICKER, _S_REJECT, _S_GIVEN
 
 @cython.final
 cdef class CountryTagger:
@@ -17,15 +25,16 @@ cdef class CountryTagger:
 
     @cython.locals(upper=bint, cache=dict, plans=list, hits=list, after_given=set,
                    last_start=Py_ssize_t, last_end=Py_ssize_t, index=Py_ssize_t,
-                   start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t, special=Py_ssize_t,
-                   plan=tuple, surface=str)
+                   start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t, special=Py_ssize_t, plan=tuple,
+                   surface=str)
     cpdef _hits(self, str text)
 
     @cython.locals(hits=list, after_given=set, lead=Py_ssize_t, dateline_end=Py_ssize_t,
                    first=Py_ssize_t, size=Py_ssize_t, lead_at=Py_ssize_t, body_at=Py_ssize_t,
-                   i=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, flags=Py_ssize_t,
-                   count_at=Py_ssize_t, zone=Py_ssize_t, dot=Py_ssize_t, plan=tuple,
-                   st=list, weight=tuple, found=str, ric=dict, dollars=dict)
+                   i=Py_ssize_t, flags=Py_ssize_t, count_at=Py_ssize_t, zone=Py_ssize_t,
+                   plan=tuple, st=list, weight=tuple, found=str, ric=dict, dollars=dict,
+                   after=Py_UCS4, templates=dict, template=dict, ev=dict, start=Py_ssize_t,
+                   end=Py_ssize_t)
     cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
                  tuple scan)
 
@@ -38,3 +47,9 @@ cpdef bytes _haystack(str text)
 
 @cython.locals(pos=Py_ssize_t, k=Py_ssize_t, stop=Py_ssize_t, after=Py_ssize_t)
 cpdef Py_ssize_t _lead_end(str body) except -1
+
+@cython.locals(j=Py_ssize_t)
+cpdef bint _abbreviation_before(str body, Py_ssize_t dot) except -1
+
+@cython.locals(k=Py_ssize_t)
+cpdef list _ric_suffixes(str text)

@@ -396,6 +396,11 @@ _REJECT: Final[_Plan] = ((), "", "", 0, True, _S_REJECT, 0, (0.0, 0.0, 0.0), Non
 # Surfaces kept in a tagger's plan cache at most (case variants of the keys; a bound
 # against adversarial input).
 _PLAN_CACHE_MAX: Final = 50_000
+# Evidence of a mention by field and via, but for its offsets and text: each mention's is a copy.
+_EVIDENCE: Final[dict[str, dict[str, Evidence]]] = {
+    field: {via: {"field": field, "start": 0, "end": 0, "text": "", "via": via} for via in VIAS}
+    for field in ("title", "body")
+}
 
 
 def _plan(kept: tuple[_Entry, ...], ticker: bool) -> _Plan:
@@ -882,18 +887,19 @@ class CountryTagger:
         after_given: set[int] = set()
         last_start = last_end = -1
         # overlapping=True, passed by position (a keyword builds a dict per call, compiled).
-        for index, start, end in self._matcher.find_matches_as_indexes(_haystack(text), True):
-            # haystack[start] is the space before the word, so the word starts at
-            # text[start]; haystack[end - 1] is the space after it, text[end - 2].
+        for index, at, end in self._matcher.find_matches_as_indexes(_haystack(text), True):
+            # haystack[at] is the space before the word, so the word starts at text[at];
+            # haystack[end - 1] is the space after it, text[end - 2]. (at is kept as the int
+            # for the hit; start is the same offset, compiled as a C int for the tests below.)
+            start = at
             end -= 2
             plan = plans[index]
             surface = text[start:end]
             if plan is None:
                 # Decided by the surface, once per distinct surface (a dict look-up after;
-                # "in" and [] cost less than a .get() method call in the compiled module).
-                if surface in cache:
-                    plan = cache[surface]
-                else:
+                # compiled, .get() on a dict is one C call).
+                plan = cache.get(surface)
+                if plan is None:
                     plan = self._surface_plan(surface, upper)
                     if len(cache) >= _PLAN_CACHE_MAX:
                         cache.clear()
@@ -931,7 +937,7 @@ class CountryTagger:
                 if k >= 0 and hits[k][1] > start:
                     continue
                 del hits[k + 1 :]
-            hits.append((start, end, plan, surface))
+            hits.append((at, end, plan, surface))
             last_start = start
             last_end = end
         return hits, after_given
@@ -997,18 +1003,23 @@ class CountryTagger:
             _record(stats, evidence, text, field, start, dateline_end, code, via, 0)
             first = bisect.bisect_left(hits, dateline_end, key=_START)
         titleish: bool | None = None
+        templates = _EVIDENCE[field]
         size = len(text)
         lead_at = _ZONE_AT + lead  # where the counts of the two zones are
         body_at = _ZONE_AT + 2
-        for i, (start, end, plan, found) in enumerate(hits[first:] if first else hits, first):
+        for i, (at, to, plan, found) in enumerate(hits[first:] if first else hits, first):
+            # at, to: the hit's offsets as ints, for its evidence; start, end: the same offsets,
+            # compiled as C ints for the tests and indexing (boxing them again costs more).
+            start = at
+            end = to
             entries, code, via, flags, slow, _, count_at, weight, company = plan
             if not slow:
                 # The common case: one reading that names a country, at most the
                 # surname rule ("Anthony Washington").
                 if flags & _F_SURNAME and start in after_given:
                     continue
-                # Indexing, not slicing: compiled, a slice builds a slice object (~4x the cost).
-                after = text[end] if end < size else ""
+                # One character (compiled, a C character): "\0" past the end matches no case.
+                after = text[end] if end < size else "\0"
                 if after == " " or after == "-":
                     if (
                         company is not None
@@ -1025,6 +1036,7 @@ class CountryTagger:
                         continue  # a town: "Lebanon, Pa.", "Peru, Indiana"
                 elif after == "." and flags & _F_DOT:
                     end += 1
+                    to = end
                     found = text[start:end]
                 # _record, inlined (once per mention).
                 st = stats.get(code)
@@ -1038,9 +1050,13 @@ class CountryTagger:
                     st[0] += weight[2]
                     st[body_at] += 1
                 st[count_at] += 1
-                evidence[code].append(
-                    {"field": field, "start": start, "end": end, "text": found, "via": via}
-                )
+                # A copy of the field's template for the via (cheaper than a new dict, compiled).
+                template = templates[via]
+                ev = template.copy()
+                ev["start"] = at
+                ev["end"] = to
+                ev["text"] = found
+                evidence[code].append(ev)
                 continue
             us_state = False  # the US state reading won over the country
             for reading, via, _case, _forms, flags in entries:
@@ -1073,7 +1089,7 @@ class CountryTagger:
                             titleish = _titleish(text)
                         if self._person(text, start, end, titleish):
                             break
-                after = text[end : end + 1]
+                after = text[end] if end < size else "\0"
                 if after == " " or after == "-":
                     if (
                         flags & (_F_PLACE | _F_NAMEWORD)
