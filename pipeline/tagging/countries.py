@@ -418,13 +418,20 @@ def _plan(kept: tuple[_Entry, ...], ticker: bool) -> _Plan:
 
 
 # The matcher runs on bytes, one byte a character, so that its offsets are the text's:
-# ASCII goes through _ASCII_TABLE; a non-ASCII character (a codec error handler folds
-# each run of them) becomes a space if it lower-cases to a separator, the ASCII letter
-# it lower-cases to ("K" Kelvin sign), else one byte >= 0x80 from its lower-case
-# code point. Distinct characters may share a byte: a key with non-ASCII characters is
-# therefore confirmed by comparing the surface's _normalise() with it (once per surface).
+# a character becomes a space if it lower-cases to a separator, the ASCII character it
+# lower-cases to (ASCII through _ASCII_TABLE; "K" Kelvin sign), else one byte >= 0x80: a
+# Latin-1 lower-case character itself, any other character's lower case hashed onto those
+# (_LATIN_FIXED). A text is encoded as Latin-1 (a copy, for most texts) and translated by
+# _LATIN_TABLE; a codec error handler folds each run of characters beyond Latin-1, to bytes
+# that the table leaves as they are. Distinct characters may share a byte: a key with
+# non-ASCII characters is therefore confirmed by comparing the surface's _normalise() with
+# it (once per surface).
 _FOLD_ERRORS: Final = "brinkwatch-countries-fold"
 _WIDE_SET: Final = frozenset(_WIDE_SEPARATORS)
+# Latin-1 bytes >= 0x80 that stand for themselves: lower-case characters, not separators.
+_LATIN_FIXED: Final[bytes] = bytes(
+    b for b in range(0x80, 0x100) if chr(b).lower() == chr(b) and chr(b) not in _WIDE_SET
+)
 _FOLDED_RUNS: dict[str, bytes] = {}
 _FOLDED_RUNS_MAX: Final = 4096
 
@@ -438,11 +445,17 @@ def _fold_char(ch: str) -> int:
         return 32
     if low.isascii():
         return _ASCII_TABLE[ord(low)]
-    return 0x80 + ord(low) % 127
+    if ord(low) < 0x100:
+        return ord(low)
+    return _LATIN_FIXED[ord(low) % len(_LATIN_FIXED)]
+
+
+# Latin-1 byte -> haystack byte (what _fold_char gives for the character).
+_LATIN_TABLE: Final[bytes] = _ASCII_TABLE[:128] + bytes(_fold_char(chr(b)) for b in range(128, 256))
 
 
 def _fold_run(exc: UnicodeError) -> tuple[bytes, int]:
-    """Codec error handler: fold a run of non-ASCII characters, one byte each."""
+    """Codec error handler: fold a run of characters beyond Latin-1, one byte each."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     run = exc.object[exc.start : exc.end]
@@ -460,7 +473,8 @@ codecs.register_error(_FOLD_ERRORS, _fold_run)
 def _haystack(text: str) -> bytes:
     """Return b" " + *text* folded for the matcher, one byte a character, + b" "."""
     # One join (one copy) before the translate (spaces map to themselves), not two "+".
-    return b"".join((b" ", text.encode("ascii", _FOLD_ERRORS), b" ")).translate(_ASCII_TABLE)
+    # Latin-1, not ASCII: a text without characters beyond it is copied, with no handler call.
+    return b"".join((b" ", text.encode("latin-1", _FOLD_ERRORS), b" ")).translate(_LATIN_TABLE)
 
 
 def _padded_normal(text: str) -> str:
