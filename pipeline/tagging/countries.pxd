@@ -38,6 +38,7 @@ cdef class CountryTagger:
     cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
                  tuple scan)
 
+    @cython.locals(st=list, w=tuple, k=Py_ssize_t, total=double)
     cpdef _collect(self, title, body)
 
 cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_ssize_t end,
@@ -45,7 +46,7 @@ cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_s
 
 cpdef bytes _haystack(str text)
 
-@cython.locals(pos=Py_ssize_t, k=Py_ssize_t, stop=Py_ssize_t, after=Py_ssize_t)
+@cython.locals(k=Py_ssize_t, n=Py_ssize_t, ch=Py_UCS4, stop=Py_ssize_t, after=Py_ssize_t)
 cpdef Py_ssize_t _lead_end(str body) except -1
 
 @cython.locals(j=Py_ssize_t)
@@ -53,3 +54,6 @@ cpdef bint _abbreviation_before(str body, Py_ssize_t dot) except -1
 
 @cython.locals(k=Py_ssize_t)
 cpdef list _ric_suffixes(str text)
+
+@cython.locals(words=Py_ssize_t, caps=Py_ssize_t, in_word=bint, ch=Py_UCS4)
+cpdef bint _titleish(str text) except -1

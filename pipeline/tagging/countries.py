@@ -300,8 +300,6 @@ def _wordset(text: str) -> frozenset[str]:
 _LEAD_STOP = re.compile(
     r"\n(?:\n|\t| [ \n])|([.!?]+)(?=[ \n\t\"')\]”’])[\"'”’)\]]*\s+[\"'“‘(]?[A-Z0-9]"
 )
-# Where a match of _LEAD_STOP may start.
-_LEAD_START = re.compile(r"[\n.!?]")
 _ABBREVIATIONS = _wordset(
     "mr mrs ms dr st co inc corp ltd gov gen sen rep jr no vs prof col lt capt rev dept mt ft sr "
     "adm sgt"
@@ -848,9 +846,15 @@ class CountryTagger:
         w = self._count_weights
         log1p = math.log1p
         for st in stats.values():
-            # The model's count features: weight * log1p(count), added in order. Most counts
-            # are zero: skipped, as adding their 0.0 leaves the sum as it is.
-            st[2] = sum([w[k] * log1p(c) for k, c in enumerate(st[3:]) if c])
+            # The model's count features: weight * log1p(count), added in order (as sum()
+            # adds floats; every country has counts, so the first term is the start). Most
+            # counts are zero: skipped, as adding their 0.0 leaves the sum as it is.
+            total = 0.0
+            for k in range(_NCOUNTS):
+                c = st[3 + k]
+                if c:
+                    total += w[k] * log1p(c)
+            st[2] = total
         return stats, evidence
 
     def _features(
@@ -1251,23 +1255,26 @@ def _lead_end(body: str) -> int:
     full stop closes an initial, an acronym ("U.S.") or an abbreviation
     ("Gen."). One regular expression finds either, so this costs little.
     """
-    # Every match starts with one of "\n.!?": a charset search finds where one may start
-    # and _LEAD_STOP is tried there only (searching with it tries every offset, at ~300
-    # instructions each). The first offset where it matches is where search() finds it.
-    pos = 0
-    while c := _LEAD_START.search(body, pos):
-        k = c.start()
-        m = _LEAD_STOP.match(body, k)
-        if m is None:
-            pos = k + 1
-            continue
-        stop, after = m.span(1)
-        if stop < 0:
-            return m.start()  # a paragraph break
-        if body[stop] != "." or not _abbreviation_before(body, stop):
-            return after
-        pos = after
-    return len(body)
+    # Every match starts with one of "\n.!?": _LEAD_STOP is tried at those offsets only
+    # (searching with it tries every offset, at ~300 instructions each), found by a plain
+    # loop (compiled, a C loop over the characters). The first offset where it matches is
+    # where search() finds it.
+    k = 0
+    n = len(body)
+    while k < n:
+        ch = body[k]
+        if ch == "\n" or ch == "." or ch == "!" or ch == "?":
+            m = _LEAD_STOP.match(body, k)
+            if m is not None:
+                stop, after = m.span(1)
+                if stop < 0:
+                    return m.start()  # a paragraph break
+                if body[stop] != "." or not _abbreviation_before(body, stop):
+                    return after
+                k = after
+                continue
+        k += 1
+    return n
 
 
 def _ric_suffixes(text: str) -> list[re.Match[str]]:
@@ -1374,11 +1381,23 @@ def _starts_company(text: str, end: int, words: frozenset[str]) -> bool:
 
 def _titleish(text: str) -> bool:
     """Return True if most words of *text* are capitalised (a headline or all caps)."""
-    words = text.split(maxsplit=60)
-    if len(words) < 2:
+    # The first 61 words (the items of text.split(maxsplit=60): its last one starts with the
+    # 61st word), counted in one pass that stops there (compiled, a C loop: no word objects).
+    words = caps = 0
+    in_word = False
+    for ch in text:
+        if ch.isspace():
+            in_word = False
+        elif not in_word:
+            in_word = True
+            words += 1
+            if ch.isupper():
+                caps += 1
+            if words == 61:
+                break
+    if words < 2:
         return True
-    caps = sum(1 for w in words if w[:1].isupper())
-    return caps >= 0.6 * len(words)
+    return caps >= 0.6 * words
 
 
 def _followed_by_region(text: str, hits: list[_Hit], i: int, *, town: bool = False) -> bool:

@@ -179,3 +179,20 @@ def test_ric_suffixes_are_the_definitions_matches(parts: list[str]) -> None:
     text = "".join(parts)
     found = [(m.start(), m.end(1), m.group(1)) for m in countries._ric_suffixes(text)]
     assert found == [(m.start(), m.end(1), m.group(1)) for m in _RIC_DEFINITION.finditer(text)]
+
+
+# -- headline-like text ------------------------------------------------------------------
+
+_TITLE_PIECES = st.sampled_from(
+    ["Word", "word", "W", "w", "É", "é", "1", ".", " ", " ", "\n", "\u00a0", "\u2003", "ǅ"]
+)
+
+
+@given(st.lists(_TITLE_PIECES, max_size=200))
+@settings(max_examples=500, deadline=None)
+def test_titleish_counts_the_first_61_words_as_split_gives_them(parts: list[str]) -> None:
+    """One pass over the characters agrees with the words of text.split(maxsplit=60)."""
+    text = "".join(parts)
+    words = text.split(maxsplit=60)
+    expected = len(words) < 2 or sum(1 for w in words if w[:1].isupper()) >= 0.6 * len(words)
+    assert countries._titleish(text) == expected
