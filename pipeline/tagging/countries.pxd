@@ -20,10 +20,11 @@ cdef class CountryTagger:
     cdef public object _us_followers, _us_preceders, _lookup_exact, _lookup_folded
     cdef public object data_version, size
     cdef public list _plans
-    cdef public tuple _plan_cache, _weights, _count_weights
+    cdef public tuple _plan_cache, _firsts, _weights, _count_weights
     cdef public dict _ric, _dollars
 
-    @cython.locals(upper=bint, cache=dict, plans=list, hits=list, after_given=set,
+    @cython.locals(upper=bint, cache=dict, firsts=list, first=tuple, plans=list, hits=list,
+                   after_given=set,
                    last_start=Py_ssize_t, last_end=Py_ssize_t, index=Py_ssize_t,
                    start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t, special=Py_ssize_t, plan=tuple,
                    surface=str)

@@ -661,6 +661,13 @@ class CountryTagger:
         )
         # Plans of surfaces decided by their case, in mixed-case and in all-capital fields.
         self._plan_cache: tuple[dict[str, _Plan], dict[str, _Plan]] = ({}, {})
+        # The first surface matched by each pattern and its plan, in the same two kinds of
+        # field: most matches of a pattern are written alike, and comparing the text with
+        # that surface costs less than slicing a new one and hashing it for the plan cache.
+        self._firsts: tuple[list[tuple[str, _Plan] | None], ...] = (
+            [None] * len(self._plans),
+            [None] * len(self._plans),
+        )
         self._names: dict[str, tuple[str, str]] = meta["names"]
         self._followers: frozenset[str] = meta["followers"]
         self._us_followers: frozenset[str] = meta["us_followers"]
@@ -900,10 +907,12 @@ class CountryTagger:
         """
         upper = text.isupper()
         cache = self._plan_cache[upper]
+        firsts = self._firsts[upper]
         plans = self._plans
         hits: list[_Hit] = []
         after_given: set[int] = set()
         last_start = last_end = -1
+        plan: _Plan | None
         # overlapping=True, passed by position (a keyword builds a dict per call, compiled).
         for index, at, end in self._matcher.find_matches_as_indexes(_haystack(text), True):
             # haystack[at] is the space before the word, so the word starts at text[at];
@@ -911,39 +920,50 @@ class CountryTagger:
             # for the hit; start is the same offset, compiled as a C int for the tests below.)
             start = at
             end -= 2
-            plan = plans[index]
-            surface = text[start:end]
-            if plan is None:
-                # Decided by the surface, once per distinct surface (a dict look-up after;
-                # compiled, .get() on a dict is one C call).
-                plan = cache.get(surface)
+            first = firsts[index]
+            if (
+                first is not None
+                and len(first[0]) == end - start
+                and text.startswith(first[0], start)
+            ):
+                surface, plan = first  # written as the pattern's first match: its surface
+            else:
+                surface = text[start:end]
+                plan = plans[index]
                 if plan is None:
-                    plan = self._surface_plan(surface, upper)
-                    if len(cache) >= _PLAN_CACHE_MAX:
-                        cache.clear()
-                    cache[surface] = plan
-                special = plan[5]
-                if special:
-                    if special & _S_GIVEN:
-                        # As _after_given_name: the word, then full stops, then one space
-                        # or line break.
-                        k = end
-                        while text[k : k + 1] == ".":
-                            k += 1
-                        if (
-                            text[k : k + 1] in _BLANKS
-                            and k - start < 20
-                            and (start == 0 or text[start - 1] in _BLANKS)
-                        ):
-                            after_given.add(k + 1)
-                    if special & _S_REJECT:
-                        continue
+                    # Decided by the surface, once per distinct surface (a dict look-up after;
+                    # compiled, .get() on a dict is one C call).
+                    plan = cache.get(surface)
+                    if plan is None:
+                        plan = self._surface_plan(surface, upper)
+                        if len(cache) >= _PLAN_CACHE_MAX:
+                            cache.clear()
+                        cache[surface] = plan
+                if first is None:
+                    firsts[index] = (surface, plan)
+            # A plan decided by the pattern alone (plans[index]) has nothing special.
+            special = plan[5]
+            if special:
+                if special & _S_GIVEN:
+                    # As _after_given_name: the word, then full stops, then one space
+                    # or line break.
+                    k = end
+                    while text[k : k + 1] == ".":
+                        k += 1
                     if (
-                        special & _S_TICKER
-                        and text[start - 1 : start] == "<"
-                        and text[end : end + 1] in _TICKER_ENDS
+                        text[k : k + 1] in _BLANKS
+                        and k - start < 20
+                        and (start == 0 or text[start - 1] in _BLANKS)
                     ):
-                        continue  # a ticker: "<ROK>" is Rockwell, not South Korea
+                        after_given.add(k + 1)
+                if special & _S_REJECT:
+                    continue
+                if (
+                    special & _S_TICKER
+                    and text[start - 1 : start] == "<"
+                    and text[end : end + 1] in _TICKER_ENDS
+                ):
+                    continue  # a ticker: "<ROK>" is Rockwell, not South Korea
             # Matches arrive by end offset: a match that contains earlier ones replaces
             # them; one that starts inside an earlier match loses (leftmost-longest).
             if start < last_end:  # overlaps the last hit (rare): one test when it does not
