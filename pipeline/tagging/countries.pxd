@@ -34,7 +34,7 @@ cdef class CountryTagger:
                    first=Py_ssize_t, size=Py_ssize_t, lead_at=Py_ssize_t, body_at=Py_ssize_t,
                    i=Py_ssize_t, flags=Py_ssize_t, count_at=Py_ssize_t, zone=Py_ssize_t,
                    plan=tuple, st=list, weight=tuple, found=str, ric=dict, dollars=dict,
-                   after=Py_UCS4, templates=dict, template=dict, ev=dict, start=Py_ssize_t,
+                   after=Py_UCS4, templates=tuple, template=dict, ev=dict, start=Py_ssize_t,
                    end=Py_ssize_t)
     cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
                  tuple scan)
@@ -58,3 +58,6 @@ cpdef list _ric_suffixes(str text)
 
 @cython.locals(words=Py_ssize_t, caps=Py_ssize_t, in_word=bint, ch=Py_UCS4)
 cpdef bint _titleish(str text) except -1
+
+@cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t)
+cpdef Py_ssize_t _first_at(list hits, offset) except -1

@@ -125,11 +125,9 @@ end (a paragraph break or a sentence stop), searching only that far.
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import json
 import math
-import operator
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -345,7 +343,6 @@ _TICKER_ENDS = (">", ".")
 # What may stand between a given name and a surname (one character).
 _BLANKS = (" ", "\n")
 _NO_SURNAMES: Final[frozenset[str]] = frozenset()
-_START: Final = operator.itemgetter(0)
 # What may follow "City, " as the city's region: a subdivision or a country.
 _REGION_VIAS: Final = frozenset(("subdivision", "name", "alias"))
 # A country's name followed by ", " and a US state or Canadian province is a town there.
@@ -395,8 +392,12 @@ _REJECT: Final[_Plan] = ((), "", "", 0, True, _S_REJECT, 0, (0.0, 0.0, 0.0), Non
 # against adversarial input).
 _PLAN_CACHE_MAX: Final = 50_000
 # Evidence of a mention by field and via, but for its offsets and text: each mention's is a copy.
-_EVIDENCE: Final[dict[str, dict[str, Evidence]]] = {
-    field: {via: {"field": field, "start": 0, "end": 0, "text": "", "via": via} for via in VIAS}
+# By field, a tuple in the order of VIAS: a mention's via count index (3 + that position)
+# finds its template without a dict look-up.
+_EVIDENCE: Final[dict[str, tuple[Evidence, ...]]] = {
+    field: tuple(
+        {"field": field, "start": 0, "end": 0, "text": "", "via": via} for via in VIAS
+    )
     for field in ("title", "body")
 }
 
@@ -1039,7 +1040,7 @@ class CountryTagger:
             # (hits do not overlap, so they are sorted by start too).
             start, dateline_end, code, via = dateline
             _record(stats, evidence, text, field, start, dateline_end, code, via, 0)
-            first = bisect.bisect_left(hits, dateline_end, key=_START)
+            first = _first_at(hits, dateline_end)
         titleish: bool | None = None
         templates = _EVIDENCE[field]
         size = len(text)
@@ -1089,7 +1090,7 @@ class CountryTagger:
                     st[body_at] += 1
                 st[count_at] += 1
                 # A copy of the field's template for the via (cheaper than a new dict, compiled).
-                template = templates[via]
+                template = templates[count_at - 3]
                 ev = template.copy()
                 ev["start"] = at
                 ev["end"] = to
@@ -1335,6 +1336,20 @@ def _salience_weights(model: dict[str, Any]) -> tuple[float, ...]:
     return tuple(float(w) for w in model["weights"])
 
 
+def _first_at(hits: list[_Hit], offset: int) -> int:
+    """Return the index of the first hit that starts at or after *offset* (hits are sorted
+    by start): bisect.bisect_left by start, with no key function called per probe."""
+    lo = 0
+    hi = len(hits)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if hits[mid][0] < offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def _surnames(found: tuple[list[_Hit], set[int]] | None) -> frozenset[str]:
     """Return the one-word names that *found* (one field's scan) places right after a given
     name (as written and in capitals, for an all-capital headline)."""
@@ -1343,7 +1358,7 @@ def _surnames(found: tuple[list[_Hit], set[int]] | None) -> frozenset[str]:
     hits, after_given = found
     names = []
     for offset in after_given:  # a few offsets: find the hit starting at each (by bisection)
-        k = bisect.bisect_left(hits, offset, key=_START)
+        k = _first_at(hits, offset)
         if k < len(hits) and hits[k][0] == offset and hits[k][2][3] & _F_SURNAME:
             names.append(hits[k][3])
     if not names:
