@@ -42,6 +42,10 @@ cdef class CountryTagger:
     @cython.locals(st=list, w=tuple, k=Py_ssize_t, total=double)
     cpdef _collect(self, title, body)
 
+    cpdef tuple _dateline(self, str body)
+
+    cpdef bint _person(self, str text, Py_ssize_t start, Py_ssize_t end, bint titleish) except -1
+
 cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_ssize_t end,
               code, via, Py_ssize_t zone)
 
@@ -61,3 +65,5 @@ cpdef bint _titleish(str text) except -1
 
 @cython.locals(lo=Py_ssize_t, hi=Py_ssize_t, mid=Py_ssize_t)
 cpdef Py_ssize_t _first_at(list hits, offset) except -1
+
+cpdef bint _starts_company(str text, Py_ssize_t end, words) except -1

@@ -1055,7 +1055,7 @@ class CountryTagger:
             if not slow:
                 # The common case: one reading that names a country, at most the
                 # surname rule ("Anthony Washington").
-                if flags & _F_SURNAME and start in after_given:
+                if flags & _F_SURNAME and at in after_given:  # at: the offset as an int
                     continue
                 # One character (compiled, a C character): "\0" past the end matches no case.
                 after = text[end] if end < size else "\0"
@@ -1121,7 +1121,7 @@ class CountryTagger:
                     ):
                         us_state = True
                         continue
-                    if flags & _F_SURNAME and start in after_given:
+                    if flags & _F_SURNAME and at in after_given:  # at: the offset as an int
                         break
                     if flags & _F_PERSON and not us_state:
                         if titleish is None:
