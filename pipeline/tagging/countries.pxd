@@ -24,18 +24,17 @@ cdef class CountryTagger:
     cdef public dict _ric, _dollars
 
     @cython.locals(upper=bint, cache=dict, firsts=list, first=tuple, plans=list, hits=list,
-                   after_given=set,
-                   last_start=Py_ssize_t, last_end=Py_ssize_t, index=Py_ssize_t,
-                   start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t, special=Py_ssize_t, plan=tuple,
-                   surface=str)
+                   after_given=set, last_start=Py_ssize_t, last_end=Py_ssize_t,
+                   index=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t,
+                   special=Py_ssize_t, plan=tuple, surface=str)
     cpdef _hits(self, str text)
 
     @cython.locals(hits=list, after_given=set, lead=Py_ssize_t, dateline_end=Py_ssize_t,
                    first=Py_ssize_t, size=Py_ssize_t, lead_at=Py_ssize_t, body_at=Py_ssize_t,
-                   i=Py_ssize_t, flags=Py_ssize_t, count_at=Py_ssize_t, zone=Py_ssize_t,
-                   plan=tuple, st=list, weight=tuple, found=str, ric=dict, dollars=dict,
-                   after=Py_UCS4, templates=tuple, template=dict, ev=dict, start=Py_ssize_t,
-                   end=Py_ssize_t)
+                   i=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, flags=Py_ssize_t,
+                   count_at=Py_ssize_t, zone=Py_ssize_t, after=Py_UCS4, plan=tuple, st=list,
+                   weight=tuple, found=str, templates=tuple, template=dict, ev=dict, ric=dict,
+                   dollars=dict)
     cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
                  tuple scan)
 

@@ -391,9 +391,9 @@ _REJECT: Final[_Plan] = ((), "", "", 0, True, _S_REJECT, 0, (0.0, 0.0, 0.0), Non
 # Surfaces kept in a tagger's plan cache at most (case variants of the keys; a bound
 # against adversarial input).
 _PLAN_CACHE_MAX: Final = 50_000
-# Evidence of a mention by field and via, but for its offsets and text: each mention's is a copy.
-# By field, a tuple in the order of VIAS: a mention's via count index (3 + that position)
-# finds its template without a dict look-up.
+# A mention's evidence but for its offsets and text, by field and via: each mention's is a
+# copy of one. A tuple in the order of VIAS, so that a mention's via count index (3 + the
+# via's position) finds its template without a dict look-up.
 _EVIDENCE: Final[dict[str, tuple[Evidence, ...]]] = {
     field: tuple(
         {"field": field, "start": 0, "end": 0, "text": "", "via": via} for via in VIAS
