@@ -59,10 +59,10 @@ def test_sentence_span_from_each_previous_end_matches_the_splitter(text: str) ->
 
 @given(st.text(max_size=80))
 def test_stops_mark_exactly_the_sentence_stops(text: str) -> None:
-    """One byte per character, b"." exactly where the text has . ! ? or a line break."""
+    """One character per character, "." exactly where the text has . ! ? or a line break."""
     stops = _stops(text)
     assert len(stops) == len(text)
-    assert [i for i, b in enumerate(stops) if b == 46] == [
+    assert [i for i, c in enumerate(stops) if c == "."] == [
         i for i, ch in enumerate(text) if ch in ".!?\n"
     ]
 
@@ -93,7 +93,7 @@ def test_marked_bytes_give_the_folded_text_and_the_stops(text: str) -> None:
     assert marked.replace(b".", b" ").decode("latin-1") == " " + _fold(text) + " "
     stops = _stops(text)
     assert [i for i, b in enumerate(marked[1:-1]) if b == 46] == [
-        i for i, b in enumerate(stops) if b == 46
+        i for i, c in enumerate(stops) if c == "."
     ]
 
 
