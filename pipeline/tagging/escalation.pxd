@@ -25,7 +25,11 @@ cpdef bint _agent_follows(source, Py_ssize_t end, Py_ssize_t gap) except -1
 
 cpdef list _ordered_actors(text, Py_ssize_t start, Py_ssize_t end, spans)
 
-cpdef list _actor_spans(countries, entities, field)
+@cython.locals(country=dict, ev=dict, entity=dict, m=dict)
+cpdef list _actor_spans(countries, entities, str field)
+
+@cython.locals(span=tuple, start=Py_ssize_t)
+cpdef list _spans_in(list spans, Py_ssize_t s0, Py_ssize_t s1)
 
 @cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t)
 cpdef list _resolve(hits, str padded, str text)

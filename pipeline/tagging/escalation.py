@@ -17,8 +17,8 @@ over its ASCII encoding, other characters folded to one byte each (see
 only around the phrases found, once per sentence and shared by its signals:
 sentence ends by ``str.find`` over a map of the field's stops, modality
 cues and clause-break words by a second automaton run only over the bytes of
-the sentences that hold a signal, actors by bisecting the field's mentions
-(sorted once per field).
+the sentences that hold a signal, actors by one scan of the field's mentions
+(gathered once per field).
 
 Matching is by phrase, not bag of words: "military" alone is nothing,
 "troops massed on the border" is force posture, and "warned against arming
@@ -829,9 +829,7 @@ class EscalationTagger:
                 cues = self._sentence_cues(folded, padded, text, s0, s1)
                 if field_actors is None:
                     field_actors = _actor_spans(countries, entities, field)
-                # (s0,) sorts before every (s0, end, code): the first mention from s0 on.
-                lo = bisect_left(field_actors, (s0,))
-                sentence_actors = field_actors[lo : bisect_left(field_actors, (s1,), lo)]
+                sentence_actors = _spans_in(field_actors, s0, s1)
             if unless and any(s0 <= pos < s1 for pos, c_ref in contexts if c_ref in unless):
                 continue
             if cues.cues or padded[start - before : start] in adjacent_end:
@@ -1148,30 +1146,33 @@ def _actor_spans(
 ) -> list[tuple[int, int, str]]:
     """Return ``(start, end, country code)`` of the country and entity mentions in *field*.
 
-    Sorted by start (mentions with the same start in no set order).
+    In no set order: :func:`_spans_in` picks out a sentence's mentions by one scan
+    (cheaper than sorting them and bisecting), and :func:`_actors` takes them in any order.
     """
-    # Comprehensions: about half the cost of appending in loops (~56 mentions an article).
-    spans = [
-        (ev["start"], ev["end"], code)
-        for country in countries
-        for code in (country["code"],)  # one look-up a country, not one a mention
-        for ev in country["evidence"]
-        if ev["field"] == field
-    ]
-    spans += [
-        (m["start"], m["end"], code)
-        for entity in entities
-        if (code := entity.get("country"))
-        for m in entity["mentions"]
-        if m["field"] == field
-    ]
-    # By start only (int keys: a third of the cost of comparing the tuples); the order
-    # of mentions with the same start does not matter to _actors.
-    spans.sort(key=_FIRST)
+    spans: list[tuple[int, int, str]] = []
+    # Plain loops over dict locals (typed in the .pxd): compiled, direct dict reads.
+    for country in countries:
+        code = country["code"]
+        for ev in country["evidence"]:
+            if ev["field"] == field:
+                spans.append((ev["start"], ev["end"], code))
+    for entity in entities:
+        entity_code = entity.get("country")
+        if entity_code:
+            for m in entity["mentions"]:
+                if m["field"] == field:
+                    spans.append((m["start"], m["end"], entity_code))
     return spans
 
 
-_FIRST = operator.itemgetter(0)
+def _spans_in(spans: list[tuple[int, int, str]], s0: int, s1: int) -> list[tuple[int, int, str]]:
+    """Return the *spans* that start in ``[s0, s1)``, in their order."""
+    found: list[tuple[int, int, str]] = []
+    for span in spans:
+        start = span[0]  # a C integer when compiled (see the .pxd)
+        if s0 <= start < s1:
+            found.append(span)
+    return found
 
 
 def _actors(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> list[str]:
