@@ -33,3 +33,33 @@ cpdef list _spans_in(list spans, Py_ssize_t s0, Py_ssize_t s1)
 
 @cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t)
 cpdef list _resolve(hits, str padded, str text)
+
+# The tagger as an extension type: its attributes are struct fields (no instance dict
+# look-ups), and the per-field and per-sentence methods are C calls with C int offsets.
+cdef class EscalationTagger:
+    cdef public object data_version
+    cdef public object _k, _decay, _decays, _group, _factors, _not_asserted, _rank
+    cdef public object _categories, _cue_groups, _adjacent, _adjacent_words, _adjacent_last
+    cdef public object _adjacent_end, _adjacent_end2, _break_punct, _ascii_keys, _automaton
+    cdef public object _values, _matcher, _value_rows, _cue_automaton, _cue_values
+    cdef public object _cue_matcher, _category_rows, _weights
+
+    @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
+                   space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
+                   start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
+                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list)
+    cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
+
+    @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t)
+    cpdef _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
+
+    @cython.locals(text=str, padded=str, n_words=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t,
+                   c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t)
+    cpdef str _modality(self, source, padded_source, Py_ssize_t start, Py_ssize_t end,
+                        Py_ssize_t s0, cues)
+
+    @cython.locals(i=Py_ssize_t)
+    cpdef bint _broken(self, str text, Py_ssize_t lo, Py_ssize_t hi, list breaks) except -1
+
+@cython.locals(pos=Py_ssize_t)
+cpdef bint _voided(list contexts, tuple unless, Py_ssize_t s0, Py_ssize_t s1) except -1

@@ -81,7 +81,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 import ahocorasick
 import ahocorasick_rs
@@ -529,12 +529,15 @@ def _ordered(patterns: list[_Pattern]) -> tuple[_Pattern, ...]:
 
 # --------------------------------------------------------------------------- the tagger
 
+# The process-wide tagger of EscalationTagger.default(), made once under the lock. Here,
+# not on the class: compiled, the class is an extension type (see the .pxd), whose
+# attributes cannot be set.
+_DEFAULT: list[EscalationTagger] = []
+_DEFAULT_LOCK: Final = threading.Lock()
+
 
 class EscalationTagger:
     """Finds escalation signals in an article and scores them (see the module docstring)."""
-
-    _default: ClassVar[EscalationTagger | None] = None
-    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     data_version: str
 
@@ -559,11 +562,11 @@ class EscalationTagger:
     @classmethod
     def default(cls) -> EscalationTagger:
         """Return the process-wide tagger of the packaged lexicon (compiled once)."""
-        if cls._default is None:
-            with cls._lock:
-                if cls._default is None:
-                    cls._default = cls.from_file(DATA_PATH)
-        return cls._default
+        if not _DEFAULT:
+            with _DEFAULT_LOCK:
+                if not _DEFAULT:
+                    _DEFAULT.append(cls.from_file(DATA_PATH))
+        return _DEFAULT[0]
 
     # ----------------------------------------------------------------- compile
 
@@ -830,7 +833,7 @@ class EscalationTagger:
                 if field_actors is None:
                     field_actors = _actor_spans(countries, entities, field)
                 sentence_actors = _spans_in(field_actors, s0, s1)
-            if unless and any(s0 <= pos < s1 for pos, c_ref in contexts if c_ref in unless):
+            if unless and _voided(contexts, unless, s0, s1):
                 continue
             if cues.cues or padded[start - before : start] in adjacent_end:
                 modality = self._modality(text, padded, start, end, s0, cues)
@@ -984,6 +987,18 @@ def _resolve(
                     continue
             found.append((end_idx - p.key_len + 1, space - 1, p))
     return found
+
+
+def _voided(contexts: list[tuple[int, int]], unless: tuple[int, ...], s0: int, s1: int) -> bool:
+    """Return True if a context of *unless* (context indexes) starts in ``[s0, s1)``.
+
+    A function, not ``any()`` over a generator: compiled, the tagger's methods are
+    cpdef (see the .pxd), which cannot hold a closure.
+    """
+    for pos, c_ref in contexts:  # noqa: SIM110  # any() over a generator: a closure
+        if c_ref in unless and s0 <= pos < s1:
+            return True
+    return False
 
 
 def _adjacent(group: _CueGroup) -> bool:
