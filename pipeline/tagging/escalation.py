@@ -510,16 +510,22 @@ def _dfa(keys: Mapping[str, list[_Pattern]]) -> ahocorasick_rs.BytesAhoCorasick:
     )
 
 
-# A pattern as the phrase scan reads it: (prefix, tail, kind, key_len, ref, weight).
-_Row = tuple[bool, re.Pattern[str] | None, int, int, int, float]
+# A pattern as the phrase scan reads it: (prefix, tail, kind, key_len, ref, weights),
+# weights: a signal's weight by modality (see EscalationTagger._weights).
+_Row = tuple[bool, re.Pattern[str] | None, int, int, int, dict[str, float]]
 
 
-def _rows(patterns: Sequence[_Pattern]) -> tuple[_Row, ...]:
+def _rows(
+    patterns: Sequence[_Pattern], weights: Mapping[float, dict[str, float]]
+) -> tuple[_Row, ...]:
     """Return *patterns* as :data:`_Row` tuples, for the phrase scan of every article.
 
     Compiled, unpacking a tuple costs far less than reading six slotted attributes.
+    *weights* maps a phrase weight to the signal weights by modality.
     """
-    return tuple((p.prefix, p.tail, p.kind, p.key_len, p.ref, p.weight) for p in patterns)
+    return tuple(
+        (p.prefix, p.tail, p.kind, p.key_len, p.ref, weights[p.weight]) for p in patterns
+    )
 
 
 def _ordered(patterns: list[_Pattern]) -> tuple[_Pattern, ...]:
@@ -679,8 +685,18 @@ class EscalationTagger:
         if self._ascii_keys:
             self._values = [_ordered(patterns) for patterns in compiler.keys.values()]
             self._matcher = _dfa(compiler.keys)
+        # A signal's weight for each phrase weight and modality, rounded once here: by
+        # phrase weight, a map of modality to weight (one str look-up a signal, where a
+        # (weight, modality) key cost a tuple and its hash).
+        self._weights: dict[float, dict[str, float]] = {}
+        for patterns in compiler.keys.values():
+            for p in patterns:
+                if p.weight not in self._weights:
+                    self._weights[p.weight] = {
+                        m: round(p.weight * f, 3) for m, f in self._factors.items()
+                    }
         # The same as the phrase scan reads them (see _rows).
-        self._value_rows = [_rows(patterns) for patterns in self._values]
+        self._value_rows = [_rows(patterns, self._weights) for patterns in self._values]
         self._cue_automaton = compiler.automaton(compiler.cue_keys)
         # The cues of a sentence: the same DFA scan over the sentence's folded bytes.
         self._cue_values: list[tuple[_Pattern, ...]] = []
@@ -690,13 +706,6 @@ class EscalationTagger:
             self._cue_matcher = _dfa(compiler.cue_keys)
         # Each category as a tuple, for the same reason as _rows.
         self._category_rows = [(c.name, c.cameo, c.unless, c.group) for c in self._categories]
-        # A signal's weight for each phrase weight and modality, rounded once here.
-        self._weights: dict[tuple[float, str], float] = {
-            (p.weight, m): round(p.weight * f, 3)
-            for patterns in compiler.keys.values()
-            for p in patterns
-            for m, f in self._factors.items()
-        }
 
     # ----------------------------------------------------------------- tag
 
@@ -771,17 +780,17 @@ class EscalationTagger:
         else:
             padded = "".join((" ", _normalise(text), " "))
             found = list(self._automaton.iter(padded))
-            values = [_rows(patterns) for _, patterns in found]
+            values = [_rows(patterns, self._weights) for _, patterns in found]
             hits = [(i, 0, end_idx + 1) for i, (end_idx, _) in enumerate(found)]
-        # (start, -end, not a suppressor, hit number, category, weight): sorted as they
+        # (start, -end, not a suppressor, hit number, category, weights): sorted as they
         # are, the phrases come leftmost-longest, suppressors first among equal spans,
         # else in hit order; the hit number keeps the comparison off the rest.
-        phrases: list[tuple[int, int, bool, int, int, float]] = []
+        phrases: list[tuple[int, int, bool, int, int, dict[str, float]]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _resolve() inlined (this runs for every article).
         for i, _, end in hits:
             end_idx = end - 1
-            for prefix, tail, kind, key_len, ref, p_weight in values[i]:
+            for prefix, tail, kind, key_len, ref, p_weights in values[i]:
                 space = padded.find(" ", end_idx) if prefix else end_idx
                 if tail is not None:
                     m = tail.match(padded, space)
@@ -792,7 +801,7 @@ class EscalationTagger:
                         continue
                 if kind == _KIND_PHRASE:
                     phrases.append(
-                        (end_idx - key_len + 1, 1 - space, ref >= 0, len(phrases), ref, p_weight)
+                        (end_idx - key_len + 1, 1 - space, ref >= 0, len(phrases), ref, p_weights)
                     )
                 else:
                     contexts.append((end_idx - key_len + 1, ref))
@@ -807,7 +816,6 @@ class EscalationTagger:
         sentence = ""
         cues = _NO_CUES
         categories = self._category_rows
-        weights = self._weights
         not_asserted = self._not_asserted
         # What the characters before a phrase must be for an adjacent cue (see _compile).
         adjacent_end, before = (
@@ -818,7 +826,7 @@ class EscalationTagger:
         # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
         phrases.sort()
         last_end = -1
-        for start, neg_end, is_phrase, _, ref, p_weight in phrases:
+        for start, neg_end, is_phrase, _, ref, p_weights in phrases:
             if start < last_end:
                 continue
             last_end = end = -neg_end
@@ -839,9 +847,13 @@ class EscalationTagger:
                 modality = self._modality(text, padded, start, end, s0, cues)
             else:  # no cue can govern the phrase (the common case: no call)
                 modality = "asserted"
-            weight = weights[p_weight, modality]
+            weight = p_weights[modality]
             if weight > 0:
-                by_group.setdefault(group, []).append(weight)
+                group_weights = by_group.get(group)
+                if group_weights is None:
+                    by_group[group] = [weight]
+                else:
+                    group_weights.append(weight)
             out.append(
                 {
                     "category": name,
