@@ -8,7 +8,7 @@ import cython
                end=Py_ssize_t)
 cpdef tuple _sentence_span(str text, Py_ssize_t offset, Py_ssize_t lo=*, str stops=*)
 
-@cython.locals(text=str)
+@cython.locals(text=str, n=Py_ssize_t)
 cpdef Py_ssize_t _stop_end(source, Py_ssize_t p) except? -2
 
 cpdef Py_ssize_t _is_boundary(str text, Py_ssize_t p) except? -2
@@ -17,7 +17,8 @@ cpdef Py_ssize_t _is_boundary(str text, Py_ssize_t p) except? -2
 cpdef bint _abbreviation_before(str text, Py_ssize_t p) except -1
 
 @cython.locals(a_start=Py_ssize_t, a_end=Py_ssize_t, gap=Py_ssize_t, before_gap=Py_ssize_t,
-               after_gap=Py_ssize_t)
+               after_gap=Py_ssize_t, span=tuple, first=str, second=str, code=str,
+               before_code=str, after_code=str, agent=str)
 cpdef list _actors(str text, Py_ssize_t start, Py_ssize_t end, list spans)
 
 @cython.locals(text=str, words=str)
