@@ -48,7 +48,7 @@ cdef class EscalationTagger:
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
-                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list)
+                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list, signal=dict)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
     @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t)
@@ -64,3 +64,6 @@ cdef class EscalationTagger:
 
 @cython.locals(pos=Py_ssize_t)
 cpdef bint _voided(list contexts, tuple unless, Py_ssize_t s0, Py_ssize_t s1) except -1
+
+# The signal template (a C-level dict global: its copy() is a direct PyDict_Copy).
+cdef dict _SIGNAL

@@ -447,6 +447,21 @@ class _Cues:
 # A sentence without cues or breaks (shared: never appended to).
 _NO_CUES: Final = _Cues([], [])
 
+# A signal with its keys in order, copied for each signal found (every value then set).
+_SIGNAL: Final[Signal] = {
+    "category": "",
+    "cameo": "",
+    "term": "",
+    "field": "body",
+    "start": 0,
+    "end": 0,
+    "sentence": "",
+    "negated": False,
+    "modality": "",
+    "weight": 0.0,
+    "actors": [],
+}
+
 
 def _start_longest(hit: tuple[int, int, _Pattern]) -> tuple[int, int]:
     """Sort key of hits: by start, the longest first."""
@@ -854,21 +869,21 @@ class EscalationTagger:
                     by_group[group] = [weight]
                 else:
                     group_weights.append(weight)
-            out.append(
-                {
-                    "category": name,
-                    "cameo": cameo,
-                    "term": text[start:end],
-                    "field": field,
-                    "start": start,
-                    "end": end,
-                    "sentence": sentence,
-                    "negated": modality in not_asserted,
-                    "modality": modality,
-                    "weight": weight,
-                    "actors": _actors(text, start, end, sentence_actors),
-                }
-            )
+            # A copy of the template, every key then set: a dict with its keys in place
+            # (one table copy, then replacements) costs less than building one key by key.
+            signal = _SIGNAL.copy()
+            signal["category"] = name
+            signal["cameo"] = cameo
+            signal["term"] = text[start:end]
+            signal["field"] = field
+            signal["start"] = start
+            signal["end"] = end
+            signal["sentence"] = sentence
+            signal["negated"] = modality in not_asserted
+            signal["modality"] = modality
+            signal["weight"] = weight
+            signal["actors"] = _actors(text, start, end, sentence_actors)
+            out.append(signal)
 
     def _sentence_cues(
         self, folded: bytes | None, padded: str, text: str, s0: int, s1: int
