@@ -35,6 +35,10 @@ cpdef list _spans_in(list spans, Py_ssize_t s0, Py_ssize_t s1)
 @cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t)
 cpdef list _resolve(hits, str padded, str text)
 
+# A sentence's cues: struct fields.
+cdef class _Cues:
+    cdef public list cues, breaks
+
 # The tagger as an extension type: its attributes are struct fields (no instance dict
 # look-ups), and the per-field and per-sentence methods are C calls with C int offsets.
 cdef class EscalationTagger:
@@ -48,16 +52,16 @@ cdef class EscalationTagger:
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
-                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list, signal=dict)
+                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
-    @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t)
-    cpdef _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
+    @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
+    cpdef _Cues _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
 
     @cython.locals(text=str, padded=str, n_words=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t,
                    c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t)
     cpdef str _modality(self, source, padded_source, Py_ssize_t start, Py_ssize_t end,
-                        Py_ssize_t s0, cues)
+                        Py_ssize_t s0, _Cues cues)
 
     @cython.locals(i=Py_ssize_t)
     cpdef bint _broken(self, str text, Py_ssize_t lo, Py_ssize_t hi, list breaks) except -1
@@ -67,3 +71,6 @@ cpdef bint _voided(list contexts, tuple unless, Py_ssize_t s0, Py_ssize_t s1) ex
 
 # The signal template (a C-level dict global: its copy() is a direct PyDict_Copy).
 cdef dict _SIGNAL
+
+@cython.locals(i=Py_ssize_t, values=tuple)
+cpdef str level_for(score, thresholds=*)

@@ -170,9 +170,14 @@ _KIND_CONTEXT = 3
 
 def level_for(score: float, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Level:
     """Return the level of *score*: the highest whose threshold is <= score, else "none"."""
+    # By index, not zip(..., strict=True): a keyword call and a tuple per level cost
+    # ~3,000 instructions an article. The same check of the thresholds' number.
+    values = tuple(thresholds)
+    if len(values) != len(_RISING):
+        raise ValueError(f"expected {len(_RISING)} thresholds, got {len(values)}")
     level: Level = "none"
-    for name, minimum in zip(_RISING, thresholds, strict=True):
-        if score >= minimum:
+    for i, name in enumerate(_RISING):
+        if score >= values[i]:
             level = name
     return level
 
@@ -436,12 +441,17 @@ class _Pattern:
     tail: re.Pattern[str] | None  # the rest of the phrase, after the key
 
 
-@dataclass(slots=True)
 class _Cues:
-    """The modality cues and clause-break words of one sentence."""
+    """The modality cues and clause-break words of one sentence.
 
-    cues: list[tuple[int, int, int]]  # (start, end, cue group)
-    breaks: list[int]  # start offsets
+    A plain class, not a dataclass: compiled, it is an extension type (see the .pxd)
+    whose fields are struct reads, and its ``__init__`` is compiled too.
+    """
+
+    def __init__(self, cues: list[tuple[int, int, int]], breaks: list[int]) -> None:
+        """Hold *cues*, ``(start, end, cue group)``, and *breaks*, their start offsets."""
+        self.cues = cues
+        self.breaks = breaks
 
 
 # A sentence without cues or breaks (shared: never appended to).
