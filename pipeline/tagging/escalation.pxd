@@ -52,7 +52,7 @@ cdef class EscalationTagger:
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
-                   s1=Py_ssize_t, before=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues)
+                   s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
     @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
@@ -74,3 +74,6 @@ cdef dict _SIGNAL
 
 @cython.locals(i=Py_ssize_t, values=tuple)
 cpdef str level_for(score, thresholds=*)
+
+@cython.locals(n=Py_ssize_t, pos=Py_ssize_t, _=Py_ssize_t)
+cpdef bint _tail_may_match(str padded, Py_ssize_t space, Py_ssize_t words, str heads) except -1

@@ -8,7 +8,13 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.tagging.escalation import EscalationTagger, _is_boundary, _sentence_span, _stops
+from pipeline.tagging.escalation import (
+    EscalationTagger,
+    _is_boundary,
+    _sentence_span,
+    _stops,
+    _tail_may_match,
+)
 from pipeline.tagging.text import ABBREVIATIONS, Sentences
 
 from .test_escalation import countries_in
@@ -115,3 +121,32 @@ def test_possessive_tails_match_as_the_plain_ones(
         if ch == " ":
             m, n = tail.match(text, i), plain.match(text, i)
             assert (m and m.end()) == (n and n.end())
+
+
+# Each tail with its pre-test (words to scan, first characters), as the phrase scan uses them.
+TAIL_TESTS = sorted(
+    {
+        (p.tail, p.tail_words, p.tail_heads)
+        for patterns in (*TAGGER._values, *TAGGER._cue_values)
+        for p in patterns
+        if p.tail
+    },
+    key=lambda case: case[0].pattern,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(TAIL_TESTS),
+    st.lists(st.sampled_from([*TAIL_WORDS, "x", "the", "attack", "5", "\x80", "\x85"]), max_size=8),
+    st.lists(st.sampled_from([" ", "  "]), min_size=9, max_size=9),
+)
+def test_tail_pretest_rules_out_only_tails_that_fail(
+    case: tuple[re.Pattern[str], int, str], words: list[str], spaces: list[str]
+) -> None:
+    """_tail_may_match is False only where the tail regex matches nothing."""
+    tail, n_words, heads = case
+    text = "".join(sp + w for sp, w in zip(spaces, words, strict=False)) + " "
+    for i, ch in enumerate(text):
+        if ch == " " and n_words and tail.match(text, i):
+            assert _tail_may_match(text, i, n_words, heads)
