@@ -47,7 +47,7 @@ cdef class EscalationTagger:
     cdef public object _categories, _cue_groups, _adjacent, _adjacent_words, _adjacent_last
     cdef public object _adjacent_end, _adjacent_end2, _break_punct, _ascii_keys, _automaton
     cdef public object _values, _matcher, _value_rows, _cue_automaton, _cue_values
-    cdef public object _cue_matcher, _category_rows, _weights
+    cdef public object _cue_matcher, _category_rows, _weights, _break_chars
 
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
@@ -77,3 +77,6 @@ cpdef str level_for(score, thresholds=*)
 
 @cython.locals(n=Py_ssize_t, pos=Py_ssize_t, _=Py_ssize_t)
 cpdef bint _tail_may_match(str padded, Py_ssize_t space, Py_ssize_t words, str heads) except -1
+
+@cython.locals(i=Py_ssize_t)
+cpdef bint _holds_any(str text, Py_ssize_t lo, Py_ssize_t hi, str chars) except -1
