@@ -27,3 +27,7 @@ cpdef _sentence_end_in(text, start, end)
 cpdef _role_before(text, start, t)
 cpdef _is_headline(title)
 cpdef _name_parts(canonical)
+
+# The run finder's loop: C integers and characters (compiled, a C loop over the text).
+@cython.locals(i=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)
+cpdef list _run_matches(str text)

@@ -54,6 +54,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
+from importlib.machinery import EXTENSION_SUFFIXES
 from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -123,16 +124,18 @@ _CONNECT: Final = (
 _WORD: Final = r"A-Za-z0-9_\w"
 
 
-def _run_regex(up: str, word: str, quotes: str) -> re.Pattern[str]:
+def _run_regex(up: str, word: str, quotes: str, behind: bool = True) -> re.Pattern[str]:
     r"""Compile the run regex: _TOKEN (with *up*, *word* and *quotes* for its classes) in runs.
 
     The same as "_TOKEN(?:(?:[ ]_CONNECT)?[ ]_TOKEN)*" with the joining space taken out
     of the option, and the loop possessive: it ends the pattern, so it never gives an
     iteration back. A token after the joining space has no look-behind: it always holds
-    there (a space is none of [\w'’.]).
+    there (a space is none of [\w'’.]). Without *behind*, the first token has none either:
+    the regex for places where a run's start is known to hold (see :func:`_run_matches`).
     """
-    first = rf"[{up}](?<![{word}{quotes}.][{up}])(?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
-    following = rf"[{up}](?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
+    body = rf"(?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
+    following = rf"[{up}]{body}"
+    first = rf"[{up}](?<![{word}{quotes}.][{up}]){body}" if behind else following
     return re.compile(rf"{first}(?:[ ](?:{_CONNECT}[ ])?{following})*+")
 
 
@@ -142,6 +145,80 @@ _RUN: Final = _run_regex(_UP, _WORD, "'’")
 # Unicode set and a category look-up (the scan for a capital reads every character; ~20 %
 # fewer instructions per 3 KB article).
 _RUN_ASCII: Final = _run_regex("A-Z", "A-Za-z0-9_", "'")
+# The two without the first token's look-behind, for places where it is known to hold.
+_RUN_AT: Final = _run_regex(_UP, _WORD, "'’", behind=False)
+_RUN_AT_ASCII: Final = _run_regex("A-Z", "A-Za-z0-9_", "'", behind=False)
+
+# Where a run starts: a character of the first token's class [{_UP}] that follows no character
+# of its look-behind class [\w'’.] (every capital is one), or opens the text; the run regex
+# always matches there. Compiled, _run_matches finds those places in a C loop over the text
+# and asks the regex only there: its own search tests every character against the capital
+# class (~50 instructions a character, most of what finding the runs cost).
+_START_CHAR: Final = re.compile(rf"[{_UP}]")
+_BEFORE_START: Final = re.compile(rf"[{_WORD}'’.]")
+_MARK_START, _MARK_WORD, _MARK_OTHER = 2, 1, 0
+
+
+def _start_mark(ch: str) -> int:
+    """Return what *ch* is to a run's start: a capital that may start one, a character
+    that rules out a start right after it, or another character."""
+    if _START_CHAR.fullmatch(ch):
+        return _MARK_START
+    return _MARK_WORD if _BEFORE_START.fullmatch(ch) else _MARK_OTHER
+
+
+# The marks of non-ASCII characters, filled in on first sight (ASCII is tested inline).
+_wide_marks: dict[str, int] = {}
+# Whether this module runs compiled (the loop below is C then; from source, the regex search).
+_COMPILED: Final = __file__.endswith(tuple(EXTENSION_SUFFIXES))
+
+
+def _run_matches(text: str) -> list[re.Match[str]]:
+    """Return the runs of *text*: ``list(_RUN.finditer(text))`` (``_RUN_ASCII`` for ASCII).
+
+    Compiled, a C loop over the characters finds where a run may start, and the regex is
+    asked to match at each such place from the previous run's end on: the runs of its
+    own search.
+    """
+    if not _COMPILED:
+        return list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
+    match = (_RUN_AT_ASCII if text.isascii() else _RUN_AT).match
+    out: list[re.Match[str]] = []
+    end = 0  # no run starts inside the previous one
+    blocked = False  # whether the character before i rules out a run starting at i
+    i = -1
+    for ch in text:  # compiled: a C loop over the text's buffer
+        i += 1
+        # The commonest characters first: lower-case letters, then spaces.
+        if "a" <= ch <= "z":
+            blocked = True
+            continue
+        if ch == " ":
+            blocked = False
+            continue
+        if "0" <= ch <= "9" or ch == "." or ch == "'" or ch == "_":
+            blocked = True
+            continue
+        if not "A" <= ch <= "Z":
+            if ch < "\x80":
+                blocked = False
+                continue
+            mark = _wide_marks.get(ch)
+            if mark is None:
+                mark = _wide_marks[ch] = _start_mark(ch)
+            if mark != _MARK_START:
+                blocked = mark == _MARK_WORD
+                continue
+        # A capital (it blocks a start right after it).
+        if not blocked and i >= end:
+            m = match(text, i)
+            if m is not None:  # always (the tests above are the regex's own start test)
+                out.append(m)
+                end = m.end()
+        blocked = True
+    return out
+
+
 # Two words in capitals in a row: the text may hold a headline in capitals.
 _LOUD_HINT: Final = re.compile(r"[A-Z][A-Z'’&\-]+[ ][A-Z][A-Z'’&\-]+")
 _PAREN_ACRONYM: Final = re.compile(r"[ ]?\(([A-Z][A-Za-z0-9&.\-]{1,11})\)")
@@ -1140,7 +1217,7 @@ class EntityTagger:
         # their entries (a miss builds it) are C-level passes (map), and Python only sees
         # the runs that say something (compress). Text in capitals (a run of two or more
         # capitals-only words that is not title-cased) sends the field the slow way.
-        matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
+        matches = _run_matches(text)
         runs = list(map(_MATCH_TEXT, matches))
         cache = self._run_cache
         cache.trim()
@@ -1199,7 +1276,7 @@ class EntityTagger:
         has them already (the texts' hashes are then computed already too).
         """
         if matches is None or texts is None:
-            matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
+            matches = _run_matches(text)
             texts = list(map(_MATCH_TEXT, matches))
         runs: list[tuple[int, int, str]] = []
         for match, run in zip(matches, texts, strict=True):

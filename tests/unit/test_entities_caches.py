@@ -275,3 +275,23 @@ def test_run_regexes_match_the_plain_pattern(words: list[str], glue: str) -> Non
         assert [m.span() for m in entities_module._RUN.finditer(text)] == spans
         if text.isascii():
             assert [m.span() for m in entities_module._RUN_ASCII.finditer(text)] == spans
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_RUN_PIECES.split(" ")), max_size=14),
+    st.sampled_from(" ,.-(\n“"),
+    st.booleans(),
+)
+def test_run_finder_finds_the_regex_runs(words: list[str], glue: str, compiled: bool) -> None:
+    """_run_matches (compiled: a character loop that asks the regex only where a run may
+    start) finds what the run regexes' own search finds, the C loop's path and the source's."""
+    saved = entities_module._COMPILED
+    entities_module._COMPILED = compiled  # both paths, whatever this install runs
+    try:
+        for text in (" ".join(words), glue.join(words), "".join(words)):
+            regex = entities_module._RUN_ASCII if text.isascii() else entities_module._RUN
+            got = [(m.span(), m.group()) for m in entities_module._run_matches(text)]
+            assert got == [(m.span(), m.group()) for m in regex.finditer(text)]
+    finally:
+        entities_module._COMPILED = saved
