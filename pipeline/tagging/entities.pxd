@@ -28,6 +28,9 @@ cpdef _role_before(text, start, t)
 cpdef _is_headline(title)
 cpdef _name_parts(canonical)
 
-# The run finder's loop: C integers and characters (compiled, a C loop over the text).
-@cython.locals(i=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)
-cpdef list _run_matches(str text)
+# The run finder's loops: C integers and characters (compiled, C loops over the text).
+@cython.locals(i=Py_ssize_t, n=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)
+cpdef tuple _runs(str text)
+
+@cython.locals(k=Py_ssize_t, w=Py_ssize_t, ch=Py_UCS4)
+cpdef Py_ssize_t _plain_run_end(str text, Py_ssize_t start, Py_ssize_t n)

@@ -131,7 +131,7 @@ def _run_regex(up: str, word: str, quotes: str, behind: bool = True) -> re.Patte
     of the option, and the loop possessive: it ends the pattern, so it never gives an
     iteration back. A token after the joining space has no look-behind: it always holds
     there (a space is none of [\w'’.]). Without *behind*, the first token has none either:
-    the regex for places where a run's start is known to hold (see :func:`_run_matches`).
+    the regex for places where a run's start is known to hold (see :func:`_runs`).
     """
     body = rf"(?:\.(?:[{up}]\.)+|[{word}&{quotes}\-]*\.?)"
     following = rf"[{up}]{body}"
@@ -149,14 +149,23 @@ _RUN_ASCII: Final = _run_regex("A-Z", "A-Za-z0-9_", "'")
 _RUN_AT: Final = _run_regex(_UP, _WORD, "'’", behind=False)
 _RUN_AT_ASCII: Final = _run_regex("A-Z", "A-Za-z0-9_", "'", behind=False)
 
+_MATCH_TEXT: Final = re.Match.group
+_MATCH_START: Final = re.Match.start
+
 # Where a run starts: a character of the first token's class [{_UP}] that follows no character
 # of its look-behind class [\w'’.] (every capital is one), or opens the text; the run regex
-# always matches there. Compiled, _run_matches finds those places in a C loop over the text
-# and asks the regex only there: its own search tests every character against the capital
-# class (~50 instructions a character, most of what finding the runs cost).
+# always matches there. Compiled, _runs finds those places in a C loop over the text and
+# reads a run of one plain token itself; the regex is asked only about the others (its own
+# search tests every character against the capital class, ~50 instructions a character,
+# and each match costs a few thousand).
 _START_CHAR: Final = re.compile(rf"[{_UP}]")
 _BEFORE_START: Final = re.compile(rf"[{_WORD}'’.]")
 _MARK_START, _MARK_WORD, _MARK_OTHER = 2, 1, 0
+# The lower-case words that _CONNECT matches (before a space): a token followed by a space
+# and another word cannot go on unless the word is one of these or starts with a capital.
+_JOINING: Final = frozenset(
+    _words("of for de della del den der des du do da di dos das van von ter bin ibn in al and el")
+)
 
 
 def _start_mark(ch: str) -> int:
@@ -169,21 +178,25 @@ def _start_mark(ch: str) -> int:
 
 # The marks of non-ASCII characters, filled in on first sight (ASCII is tested inline).
 _wide_marks: dict[str, int] = {}
-# Whether this module runs compiled (the loop below is C then; from source, the regex search).
+# Whether this module runs compiled (the loops below are C then; from source, the regex search).
 _COMPILED: Final = __file__.endswith(tuple(EXTENSION_SUFFIXES))
 
 
-def _run_matches(text: str) -> list[re.Match[str]]:
-    """Return the runs of *text*: ``list(_RUN.finditer(text))`` (``_RUN_ASCII`` for ASCII).
+def _runs(text: str) -> tuple[list[int], list[str]]:
+    """Return the starts and texts of the runs of *text*: those of ``_RUN.finditer(text)``
+    (``_RUN_ASCII`` for ASCII text).
 
-    Compiled, a C loop over the characters finds where a run may start, and the regex is
-    asked to match at each such place from the previous run's end on: the runs of its
-    own search.
+    Compiled, a C loop over the characters finds where a run may start; from the previous
+    run's end on, the run at each such place is read by :func:`_plain_run_end` or matched
+    by the regex: the runs of its own search.
     """
     if not _COMPILED:
-        return list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
+        matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
+        return list(map(_MATCH_START, matches)), list(map(_MATCH_TEXT, matches))
     match = (_RUN_AT_ASCII if text.isascii() else _RUN_AT).match
-    out: list[re.Match[str]] = []
+    starts: list[int] = []
+    runs: list[str] = []
+    n = len(text)
     end = 0  # no run starts inside the previous one
     blocked = False  # whether the character before i rules out a run starting at i
     i = -1
@@ -211,12 +224,55 @@ def _run_matches(text: str) -> list[re.Match[str]]:
                 continue
         # A capital (it blocks a start right after it).
         if not blocked and i >= end:
-            m = match(text, i)
-            if m is not None:  # always (the tests above are the regex's own start test)
-                out.append(m)
-                end = m.end()
+            end = _plain_run_end(text, i, n)
+            if end < 0:
+                m = match(text, i)  # never None (the tests above are the regex's start test)
+                end = m.end() if m is not None else i
+            if end > i:
+                starts.append(i)
+                runs.append(text[i:end])
         blocked = True
-    return out
+    return starts, runs
+
+
+def _plain_run_end(text: str, start: int, n: int) -> int:
+    """Return the end of the run at *start* when it is one token of ASCII characters that
+    nothing can continue ("Cairo said", "Kyiv."), else -1 (the regex reads it).
+
+    What the run regex does there: the token's characters, maybe a full stop, then no
+    space followed by a capital, "&" or a word of :data:`_JOINING`.
+    """
+    k = start + 1
+    if k < n and text[k] == ".":
+        return -1  # maybe initials ("U.S.")
+    while k < n:
+        ch = text[k]
+        if (
+            "a" <= ch <= "z"
+            or "A" <= ch <= "Z"
+            or "0" <= ch <= "9"
+            or ch == "-"
+            or ch == "'"
+            or ch == "_"
+            or ch == "&"
+        ):
+            k += 1
+        elif ch == ".":
+            k += 1
+            break
+        elif ch < "\x80":
+            break
+        else:
+            return -1  # a character the token's class may hold
+    if k + 1 >= n or text[k] != " ":
+        return k
+    ch = text[k + 1]
+    if "a" <= ch <= "z":
+        w = k + 2
+        while w < n and "a" <= text[w] <= "z":
+            w += 1
+        return -1 if text[k + 1 : w] in _JOINING else k
+    return -1 if "A" <= ch <= "Z" or ch == "&" or ch >= "\x80" else k
 
 
 # Two words in capitals in a row: the text may hold a headline in capitals.
@@ -463,8 +519,6 @@ class _KnownCache(dict[str, _Known]):
         return result
 
 
-_MATCH_TEXT: Final = re.Match.group
-_MATCH_START: Final = re.Match.start
 # What reading a headline run needs, per token: case-folded, title-cased, start, end, a lone
 # common word, and whether the tables may know a span of two words or more starting there.
 _LoudPlan = tuple[list[str], list[str], list[int], list[int], list[bool], list[bool]]
@@ -1217,8 +1271,7 @@ class EntityTagger:
         # their entries (a miss builds it) are C-level passes (map), and Python only sees
         # the runs that say something (compress). Text in capitals (a run of two or more
         # capitals-only words that is not title-cased) sends the field the slow way.
-        matches = _run_matches(text)
-        runs = list(map(_MATCH_TEXT, matches))
+        starts, runs = _runs(text)
         cache = self._run_cache
         cache.trim()
         try:
@@ -1226,12 +1279,11 @@ class EntityTagger:
                 raise _Loud
             entries = list(map(cache.__getitem__, runs))
         except _Loud:
-            self._scan_loud(field, text, out, deferred, acronyms, cues, headline, matches, runs)
+            self._scan_loud(field, text, out, deferred, acronyms, cues, headline, starts, runs)
             return
         append = out.append
         after_space = _AFTER_SPACE.get
         paren = "(" in text  # no acronym test in a field without a parenthesis
-        starts = map(_MATCH_START, matches)
         for s, entry in compress(zip(starts, entries, strict=True), entries):
             for ps, pe, info, segs, tail in entry:
                 base = s + ps
@@ -1267,26 +1319,23 @@ class EntityTagger:
         acronyms: dict[str, str],
         cues: list[tuple[int, int, str]],
         headline: bool,
-        matches: list[re.Match[str]] | None = None,
+        starts: list[int] | None = None,
         texts: list[str] | None = None,
     ) -> None:
         """Scan a field that may hold capitals-only text: such runs are read last.
 
-        *matches* and *texts* are the field's regex runs and their texts when the caller
+        *starts* and *texts* are the field's regex runs (see :func:`_runs`) when the caller
         has them already (the texts' hashes are then computed already too).
         """
-        if matches is None or texts is None:
-            matches = _run_matches(text)
-            texts = list(map(_MATCH_TEXT, matches))
+        if starts is None or texts is None:
+            starts, texts = _runs(text)
         runs: list[tuple[int, int, str]] = []
-        for match, run in zip(matches, texts, strict=True):
+        for s, run in zip(starts, texts, strict=True):
             if "." in run or "'" in run or "’" in run or run[-1] == "-":
-                s = match.start()
                 for ps, pe in self._pieces(run):  # a loop, not a generator (no frame per run)
                     runs.append((s + ps, s + pe, run[ps:pe]))
             else:
-                s, e = match.span()
-                runs.append((s, e, run))
+                runs.append((s, s + len(run), run))
         loud = [True] * len(runs) if headline else _shouting(text, runs)
         info_get = self._info_cache.get
         not_plain = _NOT_PLAIN

@@ -284,14 +284,33 @@ def test_run_regexes_match_the_plain_pattern(words: list[str], glue: str) -> Non
     st.booleans(),
 )
 def test_run_finder_finds_the_regex_runs(words: list[str], glue: str, compiled: bool) -> None:
-    """_run_matches (compiled: a character loop that asks the regex only where a run may
-    start) finds what the run regexes' own search finds, the C loop's path and the source's."""
+    """_runs (compiled: a character loop that reads plain runs itself and asks the regex
+    about the others) finds what the run regexes' own search finds, compiled and from source."""
     saved = entities_module._COMPILED
     entities_module._COMPILED = compiled  # both paths, whatever this install runs
     try:
         for text in (" ".join(words), glue.join(words), "".join(words)):
             regex = entities_module._RUN_ASCII if text.isascii() else entities_module._RUN
-            got = [(m.span(), m.group()) for m in entities_module._run_matches(text)]
-            assert got == [(m.span(), m.group()) for m in regex.finditer(text)]
+            starts, runs = entities_module._runs(text)
+            assert list(zip(starts, runs, strict=True)) == [
+                (m.start(), m.group()) for m in regex.finditer(text)
+            ]
     finally:
         entities_module._COMPILED = saved
+
+
+def test_joining_words_are_the_connectors() -> None:
+    """_JOINING holds exactly the lower-case words the run regex joins tokens over."""
+    import itertools
+    import re
+
+    joins = re.compile(rf"{entities_module._CONNECT}[ ]")
+    letters = sorted({ch for ch in entities_module._CONNECT if "a" <= ch <= "z"})
+    found = set()
+    for size in range(1, 6):
+        for word in map("".join, itertools.product(letters, repeat=size)):
+            m = joins.match(f"{word} Chief")
+            if m is not None and m.end() == size + 1:
+                found.add(word)
+    assert found == entities_module._JOINING
+    assert max(map(len, entities_module._JOINING)) <= 5
