@@ -155,7 +155,7 @@ _MATCH_START: Final = re.Match.start
 # Where a run starts: a character of the first token's class [{_UP}] that follows no character
 # of its look-behind class [\w'’.] (every capital is one), or opens the text; the run regex
 # always matches there. Compiled, _runs finds those places in a C loop over the text and
-# reads a run of one plain token itself; the regex is asked only about the others (its own
+# reads runs of plain tokens itself; the regex is asked only about the others (its own
 # search tests every character against the capital class, ~50 instructions a character,
 # and each match costs a few thousand).
 _START_CHAR: Final = re.compile(rf"[{_UP}]")
@@ -236,43 +236,48 @@ def _runs(text: str) -> tuple[list[int], list[str]]:
 
 
 def _plain_run_end(text: str, start: int, n: int) -> int:
-    """Return the end of the run at *start* when it is one token of ASCII characters that
-    nothing can continue ("Cairo said", "Kyiv."), else -1 (the regex reads it).
+    """Return the end of the run at *start* when it is made of plain ASCII tokens joined by
+    single spaces ("Cairo said", "Vladimir Putin met", "Kyiv."), else -1 (the regex reads it).
 
-    What the run regex does there: the token's characters, maybe a full stop, then no
-    space followed by a capital, "&" or a word of :data:`_JOINING`.
+    What the run regex does there: each token's characters, maybe a full stop; then a
+    space and a capital start the next token, and no space followed by a capital, "&" or
+    a word of :data:`_JOINING` ends the run.
     """
     k = start + 1
-    if k < n and text[k] == ".":
-        return -1  # maybe initials ("U.S.")
-    while k < n:
-        ch = text[k]
-        if (
-            "a" <= ch <= "z"
-            or "A" <= ch <= "Z"
-            or "0" <= ch <= "9"
-            or ch == "-"
-            or ch == "'"
-            or ch == "_"
-            or ch == "&"
-        ):
-            k += 1
-        elif ch == ".":
-            k += 1
-            break
-        elif ch < "\x80":
-            break
-        else:
-            return -1  # a character the token's class may hold
-    if k + 1 >= n or text[k] != " ":
-        return k
-    ch = text[k + 1]
-    if "a" <= ch <= "z":
-        w = k + 2
-        while w < n and "a" <= text[w] <= "z":
-            w += 1
-        return -1 if text[k + 1 : w] in _JOINING else k
-    return -1 if "A" <= ch <= "Z" or ch == "&" or ch >= "\x80" else k
+    while True:
+        if k < n and text[k] == ".":
+            return -1  # maybe initials ("U.S.")
+        while k < n:
+            ch = text[k]
+            if (
+                "a" <= ch <= "z"
+                or "A" <= ch <= "Z"
+                or "0" <= ch <= "9"
+                or ch == "-"
+                or ch == "'"
+                or ch == "_"
+                or ch == "&"
+            ):
+                k += 1
+            elif ch == ".":
+                k += 1
+                break
+            elif ch < "\x80":
+                break
+            else:
+                return -1  # a character the token's class may hold
+        if k + 1 >= n or text[k] != " ":
+            return k
+        ch = text[k + 1]
+        if "A" <= ch <= "Z":
+            k += 2  # the next token, after its capital
+            continue
+        if "a" <= ch <= "z":
+            w = k + 2
+            while w < n and "a" <= text[w] <= "z":
+                w += 1
+            return -1 if text[k + 1 : w] in _JOINING else k
+        return -1 if ch == "&" or ch >= "\x80" else k
 
 
 # Two words in capitals in a row: the text may hold a headline in capitals.
