@@ -273,6 +273,8 @@ def _plain_run_end(text: str, start: int, n: int) -> int:
             k += 2  # the next token, after its capital
             continue
         if "a" <= ch <= "z":
+            if ch not in "abdefiotv":  # the first letters of _JOINING: most words end here
+                return k
             w = k + 2
             while w < n and "a" <= text[w] <= "z":
                 w += 1
