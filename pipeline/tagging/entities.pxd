@@ -20,6 +20,9 @@ cpdef _group(groups, unsorted)
 @cython.locals(m=_Mention)
 cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)
 
+@cython.locals(info=_RunInfo, m=_Mention)
+cpdef _read_entries(tagger, field, text, starts, entries, out, acronyms, cues)
+
 # Helpers called per mention or per run: cpdef makes the module's own calls direct C calls.
 cpdef _sentence_initial(text, start)
 cpdef _previous_word(text, start)

@@ -1288,34 +1288,7 @@ class EntityTagger:
         except _Loud:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline, starts, runs)
             return
-        append = out.append
-        after_space = _AFTER_SPACE.get
-        paren = "(" in text  # no acronym test in a field without a parenthesis
-        for s, entry in compress(zip(starts, entries, strict=True), entries):
-            for ps, pe, info, segs, tail in entry:
-                base = s + ps
-                if info.depends:
-                    # _sentence_initial, decided inline from the character before the space
-                    # in the usual cases (". Officials", "said Officials").
-                    opens = (
-                        after_space(text[base - 2], False)
-                        if base > 1 and text[base - 1] == " "
-                        else None
-                    )
-                    if opens is None:
-                        opens = _sentence_initial(text, base)
-                    if opens:
-                        segs, tail = info.initial or self._initial(info)
-                if tail is not None:
-                    cues.append((s + pe, base, tail))
-                for rs, re_, kind, surface, canonical, country, strength, role in segs:
-                    end = base + re_
-                    m = _Mention(
-                        field, base + rs, end, surface, kind, canonical, country, strength, role
-                    )
-                    append(m)
-                    if paren and kind != _LOC and text.startswith(("(", " ("), end):
-                        self._acronym(text, end, m, acronyms)
+        _read_entries(self, field, text, starts, entries, out, acronyms, cues)
 
     def _scan_loud(
         self,
@@ -1548,6 +1521,51 @@ class EntityTagger:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _read_entries(
+    tagger: EntityTagger,
+    field: FieldName,
+    text: str,
+    starts: list[int],
+    entries: list[_Entry],
+    out: list[_Mention],
+    acronyms: dict[str, str],
+    cues: list[tuple[int, int, str]],
+) -> None:
+    """Turn a field's run entries into mentions and cues (the hot loop of
+    :meth:`EntityTagger._scan`).
+
+    A module-level function rather than a method: the compiled build types its run
+    infos and mentions (entities.pxd), so their fields are read without a look-up.
+    """
+    append = out.append
+    after_space = _AFTER_SPACE.get
+    paren = "(" in text  # no acronym test in a field without a parenthesis
+    for s, entry in compress(zip(starts, entries, strict=True), entries):
+        for ps, pe, info, segs, tail in entry:
+            base = s + ps
+            if info.depends:
+                # _sentence_initial, decided inline from the character before the space
+                # in the usual cases (". Officials", "said Officials").
+                opens = (
+                    after_space(text[base - 2], False)
+                    if base > 1 and text[base - 1] == " "
+                    else None
+                )
+                if opens is None:
+                    opens = _sentence_initial(text, base)
+                if opens:
+                    segs, tail = info.initial or tagger._initial(info)
+            if tail is not None:
+                cues.append((s + pe, base, tail))
+            for rs, re_, kind, surface, canonical, country, strength, role in segs:
+                end = base + re_
+                start = base + rs
+                m = _Mention(field, start, end, surface, kind, canonical, country, strength, role)
+                append(m)
+                if paren and kind != _LOC and text.startswith(("(", " ("), end):
+                    tagger._acronym(text, end, m, acronyms)
 
 
 def _merge_article(
