@@ -23,11 +23,15 @@ cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_list
 @cython.locals(info=_RunInfo, m=_Mention)
 cpdef _read_entries(tagger, field, text, starts, entries, out, acronyms, cues)
 
-# Helpers called per mention or per run: cpdef makes the module's own calls direct C calls.
-cpdef _sentence_initial(text, start)
+# Helpers called per mention or per run: cpdef makes the module's own calls direct C calls;
+# typed text, offsets and characters make their indexing direct reads.
+@cython.locals(i=Py_ssize_t, ch=Py_UCS4)
+cpdef _sentence_initial(str text, Py_ssize_t start)
 cpdef _previous_word(text, start)
 cpdef _sentence_end_in(text, start, end)
-cpdef _role_before(text, start, t)
+@cython.locals(low=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t)
+cpdef _role_before(str text, Py_ssize_t start, t)
+@cython.locals(w=str, words=Py_ssize_t, capital=Py_ssize_t)
 cpdef _is_headline(title)
 cpdef _name_parts(canonical)
 
