@@ -12,9 +12,9 @@ cdef class _Mention:
 @cython.locals(m=_Mention)
 cpdef _cue_context(kept, cue_lists)
 
-cpdef _attribute(text, _Mention m, cues, cue_ends, t, org_ends, known, cores)
+cpdef _attribute(str text, _Mention m, cues, cue_ends, t, org_ends, known, cores)
 
-@cython.locals(m=_Mention, best=_Mention)
+@cython.locals(m=_Mention, best=_Mention, first=_Mention)
 cpdef _group(groups, unsorted)
 
 @cython.locals(m=_Mention)
@@ -34,6 +34,8 @@ cpdef _role_before(str text, Py_ssize_t start, t)
 @cython.locals(w=str, words=Py_ssize_t, capital=Py_ssize_t)
 cpdef _is_headline(title)
 cpdef _name_parts(canonical)
+@cython.locals(n=Py_ssize_t, k=Py_ssize_t)
+cpdef list _shouting(str text, list runs)
 
 # The run finder's loops: C integers and characters (compiled, C loops over the text).
 @cython.locals(i=Py_ssize_t, n=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)

@@ -2008,7 +2008,7 @@ def _group(
             continue
         if key in unsorted:
             ms.sort(key=_ORDER)
-        best = ms[0]
+        first = best = ms[0]
         role: str | None = None
         # Drop a span met twice. Equal spans have equal orders, so they sit side by side:
         # the set of spans is only built once an order repeats (never, for this tagger).
@@ -2031,9 +2031,9 @@ def _group(
             mention_list.append({"field": m.field, "start": m.start, "end": m.end})
         entities.append(
             (
-                ms[0].order - len(mention_list) * _COUNT_UNIT,
+                first.order - len(mention_list) * _COUNT_UNIT,
                 {
-                    "text": ms[0].surface,
+                    "text": first.surface,
                     "canonical": canonical,
                     "type": type_name,
                     "country": best.country if best.cstrength else None,
