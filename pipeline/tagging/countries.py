@@ -782,7 +782,8 @@ class CountryTagger:
         are left out, the focus included.
         """
         threshold = DEFAULT_MIN_SALIENCE if min_salience is None else min_salience
-        stats, evidence = self._collect(title, body)
+        # Exact str: the compiled helpers take nothing else (a str subclass would be refused).
+        stats, evidence = self._collect(str(title), str(body))
         if not stats:
             return []
         w = self._weights

@@ -1170,6 +1170,8 @@ class EntityTagger:
         title's evidence is used: headline runs are matched, not read.
         """
         cue_lists: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}
+        # Exact str: the compiled helpers take nothing else (a str subclass would be refused).
+        title, body = str(title), str(body)
         if title:
             title_cues = cue_lists["title"]
             for country in countries:
@@ -1207,6 +1209,7 @@ class EntityTagger:
         and the context give countries and roles. Spans that name a country or
         a demonym are not entities.
         """
+        title, body = str(title), str(body)  # exact str for the compiled helpers (see tag)
         texts = {"title": title, "body": body}
         kinds = {"PERSON": _PERSON, "ORG": _ORG, "LOC": _LOC}
         cue_lists: dict[str, list[tuple[int, int, str]]] = {"title": [], "body": []}

@@ -805,6 +805,8 @@ class EscalationTagger:
         signals: list[Signal] = []
         # The signals' weights by scoring group, gathered while tagging (see score()).
         by_group: dict[str, list[float]] = {}
+        # Exact str: the compiled helpers take nothing else (a str subclass would be refused).
+        title, body = str(title), str(body)
         if title:
             self._tag_field("title", title, countries, entities, signals, by_group)
         if body:

@@ -171,3 +171,23 @@ def test_compiled_taggers_tag_exactly_as_the_source() -> None:
         result = tagger.tag(article["title"], article["body"])
         got = json.dumps([result.countries, result.entities, result.escalation], sort_keys=True)
         assert got == expected, f"article {i} differs"
+
+
+class _Text(str):
+    """A str subclass, such as markupsafe.Markup: the compiled helpers take exact str only."""
+
+
+def test_a_str_subclass_is_tagged_as_the_str() -> None:
+    """Each tagger's public ``tag`` accepts a str subclass and gives the plain str's facts."""
+    title, _, body = SEED.read_text(encoding="utf-8").partition("\n")
+    tagger = Tagger()
+    expected = tagger.tag(title, body)
+    assert expected.escalation["signals"]  # the seed exercises all three taggers
+    got = tagger.tag(_Text(title), _Text(body))
+    assert got == expected
+    countries = tagger.countries.tag(_Text(title), _Text(body))
+    assert countries == expected.countries
+    entities = tagger.entities.tag(_Text(title), _Text(body), countries)
+    assert entities == expected.entities
+    escalation = tagger.escalation.tag(_Text(title), _Text(body), countries, entities)
+    assert escalation == expected.escalation
