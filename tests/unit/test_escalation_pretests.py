@@ -103,19 +103,30 @@ TAILS = sorted(
     key=lambda r: r.pattern,
 )
 TAIL_WORDS = sorted({w for r in TAILS for w in re.findall(r"[a-z]{3,}", r.pattern)})
+# Texts for the tail tests: up to eight of the tails' own words (and a few others), each
+# after one or two spaces.
+WORDS = st.lists(
+    st.sampled_from([*TAIL_WORDS, "x", "the", "attack", "5", "\x80", "\x85"]), max_size=8
+)
+SPACES = st.lists(st.sampled_from([" ", "  "]), min_size=9, max_size=9)
+
+
+def _text(words: list[str], spaces: list[str]) -> str:
+    """The words, each after its spaces, and a closing space."""
+    return "".join(sp + w for sp, w in zip(spaces, words, strict=False)) + " "
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(TAILS),
-    st.lists(st.sampled_from([*TAIL_WORDS, "x", "the", "attack", "5", "\x80", "\x85"]), max_size=8),
-    st.lists(st.sampled_from([" ", "  "]), min_size=9, max_size=9),
+    WORDS,
+    SPACES,
 )
 def test_possessive_tails_match_as_the_plain_ones(
     tail: re.Pattern[str], words: list[str], spaces: list[str]
 ) -> None:
     """Possessive gaps and word ends give up nothing a match needs: same end at every start."""
-    text = "".join(sp + w for sp, w in zip(spaces, words, strict=False)) + " "
+    text = _text(words, spaces)
     plain = _plain(tail)
     for i, ch in enumerate(text):
         if ch == " ":
@@ -138,15 +149,15 @@ TAIL_TESTS = sorted(
 @settings(max_examples=500, deadline=None)
 @given(
     st.sampled_from(TAIL_TESTS),
-    st.lists(st.sampled_from([*TAIL_WORDS, "x", "the", "attack", "5", "\x80", "\x85"]), max_size=8),
-    st.lists(st.sampled_from([" ", "  "]), min_size=9, max_size=9),
+    WORDS,
+    SPACES,
 )
 def test_tail_pretest_rules_out_only_tails_that_fail(
     case: tuple[re.Pattern[str], int, str], words: list[str], spaces: list[str]
 ) -> None:
     """_tail_may_match is False only where the tail regex matches nothing."""
     tail, n_words, heads = case
-    text = "".join(sp + w for sp, w in zip(spaces, words, strict=False)) + " "
+    text = _text(words, spaces)
     for i, ch in enumerate(text):
         if ch == " " and n_words and tail.match(text, i):
             assert _tail_may_match(text, i, n_words, heads)
