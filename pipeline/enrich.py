@@ -6,10 +6,11 @@ tag`` calls :meth:`Enricher.enrich` on files. Both produce the same event.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Final
 
 from pipeline import __version__
 from pipeline.model import (
@@ -97,6 +98,19 @@ class Prepared:
     event_time: float
     tag_seconds: float
     decode_seconds: float = 0.0
+
+    def __reduce__(self) -> tuple[type[Prepared], tuple[Any, ...]]:
+        """Pickle as the constructor's arguments (each article crosses the pipe twice).
+
+        A slots dataclass otherwise pickles through Python-level ``__getstate__`` and
+        ``__setstate__`` that call ``fields()`` each time: a round trip cost ~70 k
+        instructions, ~37 k this way (callgrind, 7 KB events).
+        """
+        return (Prepared, _PREPARED_FIELDS(self))
+
+
+#: Every field of a :class:`Prepared`, in order, as one tuple (one C call).
+_PREPARED_FIELDS: Final = operator.attrgetter(*(f.name for f in fields(Prepared)))
 
 
 class Enricher:
