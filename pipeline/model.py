@@ -79,11 +79,34 @@ class Article:
         return out
 
 
+#: The text up to the seconds of the whole seconds :func:`iso_time` formatted lately.
+_SECONDS: dict[float, str] = {}
+
+
 def iso_time(ts: float) -> str:
-    """Format a Unix time as RFC 3339 UTC with milliseconds (``2024-06-01T10:00:00.000Z``)."""
-    # isoformat truncates to milliseconds as the old strftime(...)[:-3] did (same text on
-    # 200,000 random times), in two thirds of the time; "+00:00" becomes "Z".
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """Format a Unix time as RFC 3339 UTC with milliseconds (``2024-06-01T10:00:00.000Z``).
+
+    The same text as ``datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")``
+    (microseconds rounded half to even, then truncated to milliseconds), with "Z" for
+    "+00:00". An event carries two or three times (received, processed, created), mostly
+    of the same second or two: the text of the last few seconds is kept, which takes a
+    call from ~19 k to ~6 k instructions.
+    """
+    frac, whole = math.modf(ts)
+    micros = round(frac * 1e6)  # as datetime rounds a timestamp's fraction
+    if micros >= 1_000_000:
+        micros -= 1_000_000
+        whole += 1.0
+    elif micros < 0:
+        micros += 1_000_000
+        whole -= 1.0
+    text = _SECONDS.get(whole)
+    if text is None:
+        text = datetime.fromtimestamp(whole, UTC).isoformat(timespec="seconds")[:-6]
+        if len(_SECONDS) >= 16:
+            _SECONDS.clear()
+        _SECONDS[whole] = text
+    return f"{text}.{micros // 1000:03d}Z"
 
 
 def parse_time(text: str) -> float:
@@ -142,6 +165,15 @@ def decode_article(value: bytes | None, max_bytes: int) -> Article:
         raise InvalidArticle("empty", "the message has no value")
     if len(value) > max_bytes:
         raise InvalidArticle("too_large", f"{len(value)} bytes > limit of {max_bytes}")
+    try:
+        # orjson parses the bytes and checks their UTF-8 itself: a valid message is not
+        # decoded to a str first, which orjson would then encode back (~20 k instructions
+        # of a 3 KB article). Only a message it rejects is diagnosed below.
+        obj = loads(value)
+    except ValueError:
+        pass
+    else:
+        return article_from_dict(obj)
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from pipeline.errors import InvalidArticle
@@ -86,6 +89,17 @@ def test_times_and_levels() -> None:
     assert parse_time("2024-06-01T10:00:00+02:00") == parse_time("2024-06-01T08:00:00Z")
     assert level_at_least("high", "elevated")
     assert not level_at_least("low", "elevated")
+
+
+@given(st.lists(st.floats(min_value=-2e9, max_value=4e9), min_size=1, max_size=5))
+@example([1717236000.9999995, 1717236000.9999994, 1717236001.0, 1717236000.0005])
+@example([-0.5, -0.0000004, -0.0000005, 0.0, -1.0])
+def test_iso_time_is_datetimes_text(times: list[float]) -> None:
+    """iso_time gives datetime's own text, also within one second (the kept second)."""
+    for ts in times:
+        for t in (ts, ts + 0.25, ts):  # a new second, maybe the same one, the first again
+            expected = datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+            assert iso_time(t) == expected[:-6] + "Z"
 
 
 def test_country_scores_are_summed_per_country_and_bucket() -> None:
