@@ -50,6 +50,13 @@ cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_s
 
 cpdef bytes _haystack(str text)
 
+# The fold's loop: C characters and offsets, the output and the table as C byte buffers.
+@cython.locals(out=bytearray, latin=bytes, buf=cython.p_uchar, table=cython.p_uchar,
+               k=Py_ssize_t, ch=Py_UCS4, code=Py_ssize_t)
+cpdef bytes _fold(str text)
+
+cpdef Py_ssize_t _wide_byte(Py_ssize_t code) except -1
+
 @cython.locals(k=Py_ssize_t, n=Py_ssize_t, ch=Py_UCS4, stop=Py_ssize_t, after=Py_ssize_t)
 cpdef Py_ssize_t _lead_end(str body) except -1
 

@@ -131,6 +131,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -432,7 +433,10 @@ _LATIN_FIXED: Final[bytes] = bytes(
     b for b in range(0x80, 0x100) if chr(b).lower() == chr(b) and chr(b) not in _WIDE_SET
 )
 _FOLDED_RUNS: dict[str, bytes] = {}
+_FOLDED_WIDE: dict[int, int] = {}
 _FOLDED_RUNS_MAX: Final = 4096
+# Running compiled (the extension module beside the .py): _haystack folds in a C loop.
+_COMPILED: Final = __file__.endswith(tuple(EXTENSION_SUFFIXES))
 
 
 def _fold_char(ch: str) -> int:
@@ -471,9 +475,46 @@ codecs.register_error(_FOLD_ERRORS, _fold_run)
 
 def _haystack(text: str) -> bytes:
     """Return b" " + *text* folded for the matcher, one byte a character, + b" "."""
+    if _COMPILED:
+        return _fold(text)
     # One join (one copy) before the translate (spaces map to themselves), not two "+".
     # Latin-1, not ASCII: a text without characters beyond it is copied, with no handler call.
     return b"".join((b" ", text.encode("latin-1", _FOLD_ERRORS), b" ")).translate(_LATIN_TABLE)
+
+
+def _fold(text: str) -> bytes:
+    """Return :func:`_haystack` of *text*, folded in one pass over its characters.
+
+    Compiled, a C loop that reads each character and writes its byte into the buffer
+    (about a third fewer instructions than encode + translate); plain Python, far slower
+    (:func:`_haystack` uses it only when compiled). Same bytes: a character beyond
+    Latin-1 gets what the codec error handler gives it, through the table as well.
+    """
+    out = bytearray(len(text) + 2)
+    buf = out  # compiled: the bytearray's C buffer
+    latin = _LATIN_TABLE
+    table = latin  # compiled: the table's C bytes (latin holds the reference)
+    buf[0] = 32
+    k = 1
+    for ch in text:
+        code = ord(ch)
+        if code < 256:
+            buf[k] = table[code]
+        else:
+            buf[k] = table[_wide_byte(code)]
+        k += 1
+    buf[k] = 32
+    return bytes(out)
+
+
+def _wide_byte(code: int) -> int:
+    """Return the byte of the character *code* beyond Latin-1 (as :func:`_fold_run` folds it)."""
+    folded = _FOLDED_WIDE.get(code)
+    if folded is None:
+        folded = _fold_char(chr(code))
+        if len(_FOLDED_WIDE) < _FOLDED_RUNS_MAX:  # characters repeat ("’", "ā"): cache them
+            _FOLDED_WIDE[code] = folded
+    return folded
 
 
 def _padded_normal(text: str) -> str:

@@ -36,6 +36,14 @@ def test_haystack_keeps_offsets_and_ascii_normalisation(text: str) -> None:
             assert hay[i + 1] >= 0x80
 
 
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_fold_loop_matches_encode_and_translate(text: str) -> None:
+    """The compiled fold (one loop) gives the bytes of the codec handler and the table."""
+    plain = b"".join((b" ", text.encode("latin-1", countries._FOLD_ERRORS), b" "))
+    assert countries._fold(text) == plain.translate(countries._LATIN_TABLE)
+
+
 def test_haystack_folds_case_and_wide_separators() -> None:
     """Upper and lower case fold alike; typographic punctuation becomes a space."""
     assert countries._haystack("ÖSTERREICH") == countries._haystack("österreich")
