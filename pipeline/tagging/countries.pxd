@@ -57,6 +57,9 @@ cpdef bytes _fold(str text)
 
 cpdef Py_ssize_t _wide_byte(Py_ssize_t code) except -1
 
+@cython.locals(ranked=list, scores=list, i=Py_ssize_t, st=list)
+cpdef list _by_score(dict stats)
+
 @cython.locals(k=Py_ssize_t, n=Py_ssize_t, ch=Py_UCS4, stop=Py_ssize_t, after=Py_ssize_t)
 cpdef Py_ssize_t _lead_end(str body) except -1
 

@@ -828,7 +828,7 @@ class CountryTagger:
         if not stats:
             return []
         w = self._weights
-        ranked = sorted(stats, key=lambda c: -stats[c][0])
+        ranked = _by_score(stats)
         top = stats[ranked[0]][0]
         log_n = math.log(len(ranked))
         base = w[0] + (w[4] + w[_W_LOG_N2] * log_n) * log_n
@@ -850,9 +850,13 @@ class CountryTagger:
             )
             if rank == 0:
                 z += w[3]
-            scored.append((1.0 / (1.0 + math.exp(-z)), code))
-        # Stable sort: ties keep the order of the score ranking.
-        scored.sort(key=lambda sc: -sc[0])
+            salience = 1.0 / (1.0 + math.exp(-z))
+            # After every higher or equal salience: what a stable sort by -salience gives (ties
+            # keep the order of the score ranking), with no key function called per country.
+            i = len(scored)
+            while i and scored[i - 1][0] < salience:
+                i -= 1
+            scored.insert(i, (salience, code))
         out: list[Country] = []
         for salience, code in scored:
             if salience < threshold:
@@ -878,7 +882,9 @@ class CountryTagger:
         zone] and its mentions as :class:`Evidence` (built as found: most mentions are of
         countries that make it into the output).
         """
-        stats: dict[str, list[float]] = {}
+        # While the fields are read, a country's st[2] is its evidence list (one list read per
+        # mention instead of a dict look-up); the count-feature sum replaces it at the end.
+        stats: dict[str, list[Any]] = {}
         evidence: dict[str, list[Evidence]] = {}
         title_hits = self._hits(title) if title else None
         body_hits = self._hits(body) if body else None
@@ -918,7 +924,7 @@ class CountryTagger:
         stats, evidence = self._collect(title, body)
         if not stats:
             return {}, evidence
-        ranked = sorted(stats, key=lambda c: -stats[c][0])
+        ranked = _by_score(stats)
         top = stats[ranked[0]][0]
         log_n = math.log(len(ranked))
         total = sum(len(ev) for ev in evidence.values())
@@ -1063,7 +1069,7 @@ class CountryTagger:
         text: str,
         field: FieldName,
         zone_end: int,
-        stats: dict[str, list[float]],
+        stats: dict[str, list[Any]],
         evidence: dict[str, list[Evidence]],
         scan: tuple[list[_Hit], set[int]],
     ) -> None:
@@ -1123,7 +1129,7 @@ class CountryTagger:
                 st = stats.get(code)
                 if st is None:
                     st = stats[code] = [0.0, start / size if lead else 0.0, *_ZEROS]
-                    evidence[code] = []
+                    evidence[code] = st[2] = []  # st[2]: the evidence list, until _collect ends
                 if start < zone_end:
                     st[0] += weight[lead]
                     st[lead_at] += 1
@@ -1137,7 +1143,7 @@ class CountryTagger:
                 ev["start"] = at
                 ev["end"] = to
                 ev["text"] = found
-                evidence[code].append(ev)
+                st[2].append(ev)  # evidence[code] without a dict look-up (see _collect)
                 continue
             us_state = False  # the US state reading won over the country
             for reading, via, _case, _forms, flags in entries:
@@ -1287,7 +1293,7 @@ class CountryTagger:
 
 
 def _record(
-    stats: dict[str, list[float]],
+    stats: dict[str, list[Any]],
     evidence: dict[str, list[Evidence]],
     text: str,
     field: FieldName,
@@ -1301,13 +1307,31 @@ def _record(
     st = stats.get(code)
     if st is None:
         st = stats[code] = [0.0, 0.0 if field == "title" else start / len(text), *_ZEROS]
-        evidence[code] = []
+        evidence[code] = st[2] = []  # st[2]: the evidence list, until _collect ends
     st[0] += _MENTION_WEIGHTS[via][zone]
     st[_VIA_INDEX[via]] += 1
     st[_ZONE_AT + zone] += 1
     evidence[code].append(
         {"field": field, "start": start, "end": end, "text": text[start:end], "via": via}
     )
+
+
+def _by_score(stats: dict[str, list[float]]) -> list[str]:
+    """Return the codes of *stats* by score, highest first, ties in their order.
+
+    What ``sorted(stats, key=lambda c: -stats[c][0])`` (a stable sort) gives, by insertion:
+    an article names a few countries, and no key function is called per country.
+    """
+    ranked: list[str] = []
+    scores: list[float] = []
+    for code, st in stats.items():
+        score = st[0]
+        i = len(ranked)
+        while i and scores[i - 1] < score:
+            i -= 1
+        ranked.insert(i, code)
+        scores.insert(i, score)
+    return ranked
 
 
 def _lead_end(body: str) -> int:

@@ -204,3 +204,11 @@ def test_titleish_counts_the_first_61_words_as_split_gives_them(parts: list[str]
     words = text.split(maxsplit=60)
     expected = len(words) < 2 or sum(1 for w in words if w[:1].isupper()) >= 0.6 * len(words)
     assert countries._titleish(text) == expected
+
+
+@given(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, 0.1 + 0.2, 0.3]), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_by_score_is_the_stable_sort_by_score(scores: list[float]) -> None:
+    """Codes by score, highest first, ties in their order: as the sort by -score."""
+    stats = {f"C{i}": [score, 0.0] for i, score in enumerate(scores)}
+    assert countries._by_score(stats) == sorted(stats, key=lambda c: -stats[c][0])
