@@ -12,7 +12,7 @@ import cython
 # module does not export them).
 cdef Py_ssize_t _F_PERSON, _F_US_STATE, _F_AFTER_COMMA, _F_NO_CAPS, _F_DOT, _F_PLACE
 cdef Py_ssize_t _F_AMOUNT, _F_NAMEWORD, _F_SURNAME, _F_SUFFIX, _F_PREFIX, _F_RARE, _F_SLOW
-cdef Py_ssize_t _S_TICKER, _S_REJECT, _S_GIVEN
+cdef Py_ssize_t _S_TICKER, _S_REJECT, _S_GIVEN, _COUNT_TERMS
 
 @cython.final
 cdef class CountryTagger:
@@ -20,7 +20,7 @@ cdef class CountryTagger:
     cdef public object _us_followers, _us_preceders, _lookup_exact, _lookup_folded
     cdef public object data_version, size
     cdef public list _plans
-    cdef public tuple _plan_cache, _firsts, _weights, _count_weights
+    cdef public tuple _plan_cache, _firsts, _weights, _count_weights, _count_terms
     cdef public dict _ric, _dollars
 
     @cython.locals(upper=bint, cache=dict, firsts=list, first=tuple, plans=list, hits=list,
@@ -38,7 +38,7 @@ cdef class CountryTagger:
     cpdef _field(self, str text, field, Py_ssize_t zone_end, dict stats, dict evidence,
                  tuple scan)
 
-    @cython.locals(st=list, w=tuple, k=Py_ssize_t, total=double)
+    @cython.locals(st=list, w=tuple, terms=tuple, k=Py_ssize_t, c=Py_ssize_t, total=double)
     cpdef _collect(self, title, body)
 
     cpdef tuple _dateline(self, str body)

@@ -197,6 +197,8 @@ _ZONE_AT: Final[int] = 3 + len(VIAS)
 _NCOUNTS: Final[int] = len(VIAS) + 3
 # Count-feature sum, then the counts (ints: adding 1 to a small int allocates nothing).
 _ZEROS: Final[tuple[float, ...]] = (0.0,) + (0,) * _NCOUNTS
+# Counts below this have their count-feature terms in a table (CountryTagger._count_terms).
+_COUNT_TERMS: Final = 64
 
 #: The salience model's inputs for one country of one article, in order.
 FEATURES: Final[tuple[str, ...]] = (
@@ -719,6 +721,11 @@ class CountryTagger:
         self._weights: tuple[float, ...] = meta["weights"]
         # Weights of the count features (by via, then by zone), in the order of the statistics.
         self._count_weights: tuple[float, ...] = self._weights[8 : 8 + _NCOUNTS]
+        # Their terms weight * log1p(count) for the common counts, computed once: the same
+        # floats as computing them per article, with no call to log1p.
+        self._count_terms: tuple[tuple[float, ...], ...] = tuple(
+            tuple(wk * math.log1p(c) for c in range(_COUNT_TERMS)) for wk in self._count_weights
+        )
         folded: dict[str, list[_Entry]] = {}
         self._lookup_exact: dict[str, tuple[str, str] | None] = {}
         for surface, entries in builder.surfaces.items():
@@ -900,6 +907,7 @@ class CountryTagger:
         if body_hits is not None:
             self._field(body, "body", _lead_end(body), stats, evidence, body_hits)
         w = self._count_weights
+        terms = self._count_terms
         log1p = math.log1p
         for st in stats.values():
             # The model's count features: weight * log1p(count), added in order (as sum()
@@ -909,7 +917,7 @@ class CountryTagger:
             for k in range(_NCOUNTS):
                 c = st[3 + k]
                 if c:
-                    total += w[k] * log1p(c)
+                    total += terms[k][c] if c < _COUNT_TERMS else w[k] * log1p(c)
             st[2] = total
         return stats, evidence
 
