@@ -57,6 +57,9 @@ cpdef bytes _fold(str text)
 
 cpdef Py_ssize_t _wide_byte(Py_ssize_t code) except -1
 
+@cython.locals(y=double, d=double, frac=double)
+cpdef double _round4(double x)
+
 @cython.locals(ranked=list, scores=list, i=Py_ssize_t, st=list)
 cpdef list _by_score(dict stats)
 

@@ -212,3 +212,18 @@ def test_by_score_is_the_stable_sort_by_score(scores: list[float]) -> None:
     """Codes by score, highest first, ties in their order: as the sort by -score."""
     stats = {f"C{i}": [score, 0.0] for i, score in enumerate(scores)}
     assert countries._by_score(stats) == sorted(stats, key=lambda c: -stats[c][0])
+
+
+@given(st.floats(min_value=0.0, max_value=1.0))
+@settings(max_examples=2000, deadline=None)
+def test_round4_is_round(x: float) -> None:
+    """The salience's rounding gives round(x, 4), bit for bit."""
+    assert countries._round4(x).hex() == round(x, 4).hex()
+
+
+def test_round4_near_halves() -> None:
+    """Near a half of the last digit (where the shortcut defers to round())."""
+    for k in range(10_000):
+        for offset in (-1e-9, -1e-13, 0.0, 1e-13, 1e-9):
+            x = min(1.0, max(0.0, (k + 0.5) / 10_000 + offset))
+            assert countries._round4(x).hex() == round(x, 4).hex()
