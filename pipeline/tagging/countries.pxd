@@ -43,6 +43,8 @@ cdef class CountryTagger:
 
     cpdef tuple _dateline(self, str body)
 
+    cpdef lookup(self, surface)
+
     cpdef bint _person(self, str text, Py_ssize_t start, Py_ssize_t end, bint titleish) except -1
 
 cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_ssize_t end,
@@ -79,3 +81,6 @@ cpdef bint _titleish(str text) except -1
 cpdef Py_ssize_t _first_at(list hits, offset) except -1
 
 cpdef bint _starts_company(str text, Py_ssize_t end, words) except -1
+
+@cython.locals(end=Py_ssize_t, nxt=tuple, readings=list, mine=set)
+cpdef bint _followed_by_region(str text, list hits, Py_ssize_t i, bint town=*) except -1

@@ -1527,7 +1527,7 @@ def _titleish(text: str) -> bool:
     return caps >= 0.6 * words
 
 
-def _followed_by_region(text: str, hits: list[_Hit], i: int, *, town: bool = False) -> bool:
+def _followed_by_region(text: str, hits: list[_Hit], i: int, town: bool = False) -> bool:
     """Return True for "City, Region" where Region names another country ("Paris, Texas").
 
     The Region is a subdivision or a country after a city (after "Tokyo, " another city
@@ -1541,15 +1541,16 @@ def _followed_by_region(text: str, hits: list[_Hit], i: int, *, town: bool = Fal
     nxt = hits[i + 1]
     if text[end + 1 : nxt[0]].strip():
         return False
+    # Loops, not any() / all() over generator expressions (compiled, each is an object).
     readings = [e for e in nxt[2][0] if e.code is not None]
-    if town:
+    for e in readings:
         # Towns named after countries are North American: "Lebanon, Pa.", "Peru, Ind."
-        if not any(e.via == "subdivision" and e.code in ("US", "CA") for e in readings):
-            return False
-    elif not any(e.via in _REGION_VIAS for e in readings):
+        if (e.via == "subdivision" and e.code in ("US", "CA")) if town else e.via in _REGION_VIAS:
+            break
+    else:
         return False
     mine = {e.code for e in hits[i][2][0]}
-    return all(e.code not in mine for e in readings)
+    return mine.isdisjoint([e.code for e in readings])
 
 
 def _unique(entries: list[_Entry]) -> tuple[str, str] | None:
