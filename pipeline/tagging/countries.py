@@ -1406,9 +1406,12 @@ def _ric_suffixes(text: str) -> list[re.Match[str]]:
     closers.sort()
     found = []
     for k in closers:
-        m = _RIC_SUFFIX.search(text, max(0, k - 4), k)
-        if m is not None:
-            found.append(m)
+        # The suffix ends in a capital letter: most closers ("(Reuters)") fail this one-character
+        # test (compiled, a C comparison), and the regular expression is not run on them.
+        if k and "A" <= text[k - 1] <= "Z":
+            m = _RIC_SUFFIX.search(text, max(0, k - 4), k)
+            if m is not None:
+                found.append(m)
     return found
 
 
