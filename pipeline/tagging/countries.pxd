@@ -43,12 +43,23 @@ cdef class CountryTagger:
 
     cpdef tuple _dateline(self, str body)
 
+    cpdef tuple _readings_plan(self, str surface, bint upper)
+
+    cpdef tuple _surface_plan(self, str surface, bint upper)
+
     cpdef lookup(self, surface)
 
     cpdef bint _person(self, str text, Py_ssize_t start, Py_ssize_t end, bint titleish) except -1
 
 cpdef _record(dict stats, dict evidence, str text, field, Py_ssize_t start, Py_ssize_t end,
               code, via, Py_ssize_t zone)
+
+# Called once per new surface (a plan-cache miss): direct C calls.
+cpdef tuple _plan(tuple kept, bint ticker)
+
+cpdef str _padded_normal(str text)
+
+cpdef str _normalise(str text)
 
 cpdef bytes _haystack(str text)
 

@@ -525,7 +525,7 @@ def _padded_normal(text: str) -> str:
         return (b" " + text.encode("ascii").translate(_ASCII_TABLE) + b" ").decode("ascii")
     low = text.lower()
     if len(low) != len(text):  # "İ" (U+0130), alone in Unicode, lower-cases to two: kept
-        low = "\u0130".join(part.lower() for part in text.split("\u0130"))
+        low = "\u0130".join([part.lower() for part in text.split("\u0130")])
     for sep in _WIDE_SEPARATORS:  # "in" on a str is far cheaper than on bytes
         if sep in low:
             low = low.replace(sep, " ")
@@ -841,7 +841,9 @@ class CountryTagger:
         base = w[0] + (w[4] + w[_W_LOG_N2] * log_n) * log_n
         # The weight of score / top grows or shrinks with the number of countries named.
         w_rel = w[2] + w[_W_REL_LOG_N] * log_n
-        total = sum(map(len, evidence.values()))
+        total = 0
+        for mentions in evidence.values():  # (compiled, a C loop: no map object, no len calls)
+            total += len(mentions)
         scored: list[tuple[float, str]] = []
         for rank, code in enumerate(ranked):
             st = stats[code]
@@ -1054,10 +1056,14 @@ class CountryTagger:
                     return _REJECT
             kept = entries
         elif upper:
+            # A list, not a generator expression (compiled, the function would make a closure
+            # scope for it on every call).
             kept = tuple(
-                e
-                for e in entries
-                if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
+                [
+                    e
+                    for e in entries
+                    if e.case == _ANY or (surface.isupper() and not e.flags & _F_NO_CAPS)
+                ]
             )
         else:
             if "\n" in surface or "  " in surface:  # "South\nKorean"
