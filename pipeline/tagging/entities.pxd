@@ -41,5 +41,6 @@ cpdef list _shouting(str text, list runs)
 @cython.locals(i=Py_ssize_t, n=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)
 cpdef tuple _runs(str text)
 
-@cython.locals(k=Py_ssize_t, w=Py_ssize_t, ch=Py_UCS4)
+@cython.locals(k=Py_ssize_t, w=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4)
 cpdef Py_ssize_t _plain_run_end(str text, Py_ssize_t start, Py_ssize_t n)
+cpdef Py_ssize_t _wide_mark(Py_UCS4 ch)

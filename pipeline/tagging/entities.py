@@ -166,6 +166,8 @@ _MARK_START, _MARK_WORD, _MARK_OTHER = 2, 1, 0
 _JOINING: Final = frozenset(
     _words("of for de della del den der des du do da di dos das van von ter bin ibn in al and el")
 )
+# The words that may follow a joining word before the name it joins ("Institute for the Study").
+_JOINING_NEXT: Final = frozenset(_words("the der den la le al"))
 
 
 def _start_mark(ch: str) -> int:
@@ -178,6 +180,16 @@ def _start_mark(ch: str) -> int:
 
 # The marks of non-ASCII characters, filled in on first sight (ASCII is tested inline).
 _wide_marks: dict[str, int] = {}
+
+
+def _wide_mark(ch: str) -> int:
+    """Return :func:`_start_mark` of a non-ASCII character (kept in :data:`_wide_marks`)."""
+    mark = _wide_marks.get(ch)
+    if mark is None:
+        mark = _wide_marks[ch] = _start_mark(ch)
+    return mark
+
+
 # Whether this module runs compiled (the loops below are C then; from source, the regex search).
 _COMPILED: Final = __file__.endswith(tuple(EXTENSION_SUFFIXES))
 
@@ -236,12 +248,14 @@ def _runs(text: str) -> tuple[list[int], list[str]]:
 
 
 def _plain_run_end(text: str, start: int, n: int) -> int:
-    """Return the end of the run at *start* when it is made of plain ASCII tokens joined by
-    single spaces ("Cairo said", "Vladimir Putin met", "Kyiv."), else -1 (the regex reads it).
+    """Return the end of the run at *start* when it is made of plain tokens joined by single
+    spaces or joining words ("Cairo said", "Vladimir Putin met", "Kyiv.", "Shares of
+    Mexican carmakers", "Nicolás Maduro"), else -1 (initials: the regex reads the run).
 
-    What the run regex does there: each token's characters, maybe a full stop; then a
-    space and a capital start the next token, and no space followed by a capital, "&" or
-    a word of :data:`_JOINING` ends the run.
+    What the run regex does there: each token's characters (in non-ASCII text, ``\\w``
+    takes any letter or digit), maybe a full stop; then a space and a capital start the
+    next token, or a word of :data:`_JOINING` or "&", a space (maybe a word of
+    :data:`_JOINING_NEXT` and a space) and a capital do; anything else ends the run.
     """
     k = start + 1
     while True:
@@ -264,22 +278,52 @@ def _plain_run_end(text: str, start: int, n: int) -> int:
                 break
             elif ch < "\x80":
                 break
+            elif ch.isalnum() or ch == "’":  # the token class's \w (Unicode) and quote
+                k += 1
             else:
-                return -1  # a character the token's class may hold
+                break
         if k + 1 >= n or text[k] != " ":
             return k
+        end = k  # the run ends here unless a capital or a joining word follows
         ch = text[k + 1]
-        if "A" <= ch <= "Z":
+        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
             k += 2  # the next token, after its capital
             continue
-        if "a" <= ch <= "z":
-            if ch not in "abdefiotv":  # the first letters of _JOINING: most words end here
-                return k
+        if ch == "&":
+            w = k + 2
+        elif "a" <= ch <= "z" and ch in "abdefiotv":  # the first letters of _JOINING
             w = k + 2
             while w < n and "a" <= text[w] <= "z":
                 w += 1
-            return -1 if text[k + 1 : w] in _JOINING else k
-        return -1 if ch == "&" or ch >= "\x80" else k
+        else:
+            return end  # most words end the run here
+        # A joining word is followed by a space ("al-Sharaa" does not join); "in" joins
+        # only before "Chief". Its length is tested first: no slice for longer words.
+        if (
+            w + 1 >= n
+            or text[w] != " "
+            or w - k > 6
+            or (ch != "&" and text[k + 1 : w] not in _JOINING)
+            or (ch == "i" and w - k == 3 and not text.startswith(" Chief", w))
+        ):
+            return end
+        k = w + 1
+        ch = text[k]
+        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
+            k += 1
+            continue
+        if not "a" <= ch <= "z":
+            return end
+        w = k + 1  # maybe "the" (or "der", "la"...) between the joining word and the name
+        while w < n and "a" <= text[w] <= "z":
+            w += 1
+        if w + 1 >= n or text[w] != " " or w - k > 3 or text[k:w] not in _JOINING_NEXT:
+            return end
+        ch = text[w + 1]
+        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
+            k = w + 2
+            continue
+        return end
 
 
 # Two words in capitals in a row: the text may hold a headline in capitals.

@@ -258,6 +258,7 @@ _RUN_PIECES = (
     " the la le England Al U.S. U.S said den. dell ands du di da iPhone O'Brien O’Neill"
     " Łukasz ŁÓDŹ Ōta élan Zürich Mc-Kay X.Y. A. _Under 3M a. - ' ’ , ( ) \n"
     " Ab²c X٣ 𝐀bc Dǅx Ab𝐀 Straße µA ½B"
+    " Nicolás Erdoğan Namp’o al-Sharaa ofal fore the-X them Chiefs É"
 )
 
 
@@ -316,3 +317,20 @@ def test_joining_words_are_the_connectors() -> None:
     # _plain_run_end tests a word's first letter against these before the set.
     assert "".join(sorted({word[0] for word in found})) == "abdefiotv"
     assert max(map(len, entities_module._JOINING)) <= 5
+
+
+def test_joining_next_words_are_the_connectors_second_words() -> None:
+    """_JOINING_NEXT holds exactly the words the run regex takes between a joining word and
+    the next token ("Institute for the Study")."""
+    import itertools
+    import re
+
+    joins = re.compile(rf"{entities_module._CONNECT}[ ]")
+    letters = sorted({ch for ch in entities_module._CONNECT if "a" <= ch <= "z"})
+    found = set()
+    for size in range(1, 4):
+        for word in map("".join, itertools.product(letters, repeat=size)):
+            m = joins.match(f"of {word} Chief")  # "of", a word, a space: joined
+            if m is not None and m.end() == size + 4:
+                found.add(word)
+    assert found == entities_module._JOINING_NEXT
