@@ -38,9 +38,7 @@ cpdef _name_parts(canonical)
 cpdef list _shouting(str text, list runs)
 
 # The run finder's loops: C integers and characters (compiled, C loops over the text).
-@cython.locals(i=Py_ssize_t, n=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint)
+@cython.locals(i=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4, blocked=bint, state=int,
+               begin=Py_ssize_t, last=Py_ssize_t, word=Py_ssize_t)
 cpdef tuple _runs(str text)
-
-@cython.locals(k=Py_ssize_t, w=Py_ssize_t, end=Py_ssize_t, ch=Py_UCS4)
-cpdef Py_ssize_t _plain_run_end(str text, Py_ssize_t start, Py_ssize_t n)
 cpdef Py_ssize_t _wide_mark(Py_UCS4 ch)

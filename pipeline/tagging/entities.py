@@ -198,23 +198,96 @@ def _runs(text: str) -> tuple[list[int], list[str]]:
     """Return the starts and texts of the runs of *text*: those of ``_RUN.finditer(text)``
     (``_RUN_ASCII`` for ASCII text).
 
-    Compiled, a C loop over the characters finds where a run may start; from the previous
-    run's end on, the run at each such place is read by :func:`_plain_run_end` or matched
-    by the regex: the runs of its own search.
+    Compiled, one C loop over the characters finds where a run may start and reads it on
+    (the states below) as the regex would; only a run with initials ("U.S.", "J. Smith")
+    is matched by the regex. Each character is read once, from the text's buffer.
     """
     if not _COMPILED:
         matches = list((_RUN_ASCII if text.isascii() else _RUN).finditer(text))
         return list(map(_MATCH_START, matches)), list(map(_MATCH_TEXT, matches))
-    match = (_RUN_AT_ASCII if text.isascii() else _RUN_AT).match
     starts: list[int] = []
     runs: list[str] = []
-    n = len(text)
     end = 0  # no run starts inside the previous one
     blocked = False  # whether the character before i rules out a run starting at i
+    # Where the loop is in a run (integers, so that the compiled loop compares C ints):
+    # 0 outside one; 1 right after a token's capital (a full stop there may be initials);
+    # 2 in a token; 3 after a token's full stop; 4 after a token and a space; 5 in a
+    # joining word; 6 after "&"; 7 after a joining word and a space; 8 in the word after
+    # it ("of the"); 9 after that word and a space. From 4 and 7 on, the run ends at *last*
+    # (the end of its last token) unless a capital comes; so it does from 3 on a non-space.
+    state = 0
+    begin = last = word = 0  # the run's start, its last token's end, the word's start
     i = -1
     for ch in text:  # compiled: a C loop over the text's buffer
         i += 1
-        # The commonest characters first: lower-case letters, then spaces.
+        if state:
+            if state <= 2:
+                if (
+                    "a" <= ch <= "z"
+                    or "A" <= ch <= "Z"
+                    or "0" <= ch <= "9"
+                    or ch == "-"
+                    or ch == "'"
+                    or ch == "_"
+                    or ch == "&"
+                    or (ch >= "\x80" and (ch.isalnum() or ch == "’"))  # \w (Unicode), a quote
+                ):
+                    state = 2
+                elif ch == ".":
+                    if state == 1:  # maybe initials: the regex reads the run
+                        m = (_RUN_AT_ASCII if text.isascii() else _RUN_AT).match(text, begin)
+                        end = m.end() if m is not None else i  # never None (a run starts)
+                        starts.append(begin)
+                        runs.append(text[begin:end])
+                        state = 0
+                    else:
+                        state = 3
+                        last = i + 1
+                else:
+                    last = i
+                    state = 4 if ch == " " else -1
+            elif state == 3:
+                state = 4 if ch == " " else -1
+            elif state == 4 or state == 7 or state == 9:
+                if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
+                    state = 1  # the next token, at its capital
+                elif state == 4 and "a" <= ch <= "z" and ch in "abdefiotv":  # _JOINING's
+                    state = 5
+                    word = i
+                elif state == 4 and ch == "&":
+                    state = 6
+                elif state == 7 and "a" <= ch <= "z":
+                    state = 8
+                    word = i
+                else:
+                    state = -1
+            elif state == 5:
+                if ch == " ":
+                    # A joining word ("in" only before "Chief"); most words are longer.
+                    if (
+                        i - word <= 5
+                        and text[word:i] in _JOINING
+                        and (i - word != 2 or text[word] != "i" or text.startswith(" Chief", i))
+                    ):
+                        state = 7
+                    else:
+                        state = -1
+                elif not "a" <= ch <= "z":
+                    state = -1
+            elif state == 6:
+                state = 7 if ch == " " else -1
+            elif state == 8:
+                if ch == " ":
+                    state = 9 if i - word <= 3 and text[word:i] in _JOINING_NEXT else -1
+                elif not "a" <= ch <= "z":
+                    state = -1
+            if state < 0:  # the run ended at *last*; this character is read on as outside one
+                starts.append(begin)
+                runs.append(text[begin:last])
+                end = last
+                state = 0
+        # Whether a run starts here (read in a run too, for *blocked*). The commonest
+        # characters first: lower-case letters, then spaces.
         if "a" <= ch <= "z":
             blocked = True
             continue
@@ -235,95 +308,16 @@ def _runs(text: str) -> tuple[list[int], list[str]]:
                 blocked = mark == _MARK_WORD
                 continue
         # A capital (it blocks a start right after it).
-        if not blocked and i >= end:
-            end = _plain_run_end(text, i, n)
-            if end < 0:
-                m = match(text, i)  # never None (the tests above are the regex's start test)
-                end = m.end() if m is not None else i
-            if end > i:
-                starts.append(i)
-                runs.append(text[i:end])
+        if not blocked and not state and i >= end:
+            state = 1
+            begin = i
         blocked = True
+    if state:  # the text ends in a run
+        if state <= 2:
+            last = i + 1
+        starts.append(begin)
+        runs.append(text[begin:last])
     return starts, runs
-
-
-def _plain_run_end(text: str, start: int, n: int) -> int:
-    """Return the end of the run at *start* when it is made of plain tokens joined by single
-    spaces or joining words ("Cairo said", "Vladimir Putin met", "Kyiv.", "Shares of
-    Mexican carmakers", "Nicolás Maduro"), else -1 (initials: the regex reads the run).
-
-    What the run regex does there: each token's characters (in non-ASCII text, ``\\w``
-    takes any letter or digit), maybe a full stop; then a space and a capital start the
-    next token, or a word of :data:`_JOINING` or "&", a space (maybe a word of
-    :data:`_JOINING_NEXT` and a space) and a capital do; anything else ends the run.
-    """
-    k = start + 1
-    while True:
-        if k < n and text[k] == ".":
-            return -1  # maybe initials ("U.S.")
-        while k < n:
-            ch = text[k]
-            if (
-                "a" <= ch <= "z"
-                or "A" <= ch <= "Z"
-                or "0" <= ch <= "9"
-                or ch == "-"
-                or ch == "'"
-                or ch == "_"
-                or ch == "&"
-            ):
-                k += 1
-            elif ch == ".":
-                k += 1
-                break
-            elif ch < "\x80":
-                break
-            elif ch.isalnum() or ch == "’":  # the token class's \w (Unicode) and quote
-                k += 1
-            else:
-                break
-        if k + 1 >= n or text[k] != " ":
-            return k
-        end = k  # the run ends here unless a capital or a joining word follows
-        ch = text[k + 1]
-        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
-            k += 2  # the next token, after its capital
-            continue
-        if ch == "&":
-            w = k + 2
-        elif "a" <= ch <= "z" and ch in "abdefiotv":  # the first letters of _JOINING
-            w = k + 2
-            while w < n and "a" <= text[w] <= "z":
-                w += 1
-        else:
-            return end  # most words end the run here
-        # A joining word is followed by a space ("al-Sharaa" does not join); "in" joins
-        # only before "Chief". Its length is tested first: no slice for longer words.
-        if (
-            w + 1 >= n
-            or text[w] != " "
-            or w - k > 6
-            or (ch != "&" and text[k + 1 : w] not in _JOINING)
-            or (ch == "i" and w - k == 3 and not text.startswith(" Chief", w))
-        ):
-            return end
-        k = w + 1
-        ch = text[k]
-        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
-            k += 1
-            continue
-        if not "a" <= ch <= "z":
-            return end
-        w = k + 1  # maybe "the" (or "der", "la"...) between the joining word and the name
-        while w < n and "a" <= text[w] <= "z":
-            w += 1
-        if w + 1 >= n or text[w] != " " or w - k > 3 or text[k:w] not in _JOINING_NEXT:
-            return end
-        ch = text[w + 1]
-        if "A" <= ch <= "Z" or (ch >= "\x80" and _wide_mark(ch) == _MARK_START):
-            k = w + 2
-            continue
-        return end
 
 
 # Two words in capitals in a row: the text may hold a headline in capitals.

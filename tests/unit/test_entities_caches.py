@@ -314,7 +314,7 @@ def test_joining_words_are_the_connectors() -> None:
             if m is not None and m.end() == size + 1:
                 found.add(word)
     assert found == entities_module._JOINING
-    # _plain_run_end tests a word's first letter against these before the set.
+    # _runs tests a word's first letter against these before the set.
     assert "".join(sorted({word[0] for word in found})) == "abdefiotv"
     assert max(map(len, entities_module._JOINING)) <= 5
 
