@@ -20,8 +20,12 @@ cpdef _group(groups, unsorted)
 @cython.locals(m=_Mention)
 cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)
 
-@cython.locals(info=_RunInfo, m=_Mention)
-cpdef _read_entries(tagger, field, text, starts, entries, out, acronyms, cues)
+# Offsets as C integers: the run's, its piece's and its segments' (all offsets in the text).
+@cython.locals(info=_RunInfo, m=_Mention, after_space=dict, paren=bint, s=Py_ssize_t,
+               ps=Py_ssize_t, pe=Py_ssize_t, base=Py_ssize_t, rs=Py_ssize_t, re_=Py_ssize_t,
+               start=Py_ssize_t, end=Py_ssize_t)
+cpdef _read_entries(tagger, field, str text, list starts, list entries, list out, acronyms,
+                    list cues)
 
 # Helpers called per mention or per run: cpdef makes the module's own calls direct C calls;
 # typed text, offsets and characters make their indexing direct reads.

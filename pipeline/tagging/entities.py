@@ -1581,7 +1581,7 @@ def _read_entries(
     infos and mentions (entities.pxd), so their fields are read without a look-up.
     """
     append = out.append
-    after_space = _AFTER_SPACE.get
+    after_space = _AFTER_SPACE  # compiled: a typed dict (entities.pxd), its get() a C call
     paren = "(" in text  # no acronym test in a field without a parenthesis
     for s, entry in compress(zip(starts, entries, strict=True), entries):
         for ps, pe, info, segs, tail in entry:
@@ -1590,7 +1590,7 @@ def _read_entries(
                 # _sentence_initial, decided inline from the character before the space
                 # in the usual cases (". Officials", "said Officials").
                 opens = (
-                    after_space(text[base - 2], False)
+                    after_space.get(text[base - 2], False)
                     if base > 1 and text[base - 1] == " "
                     else None
                 )
