@@ -12,12 +12,15 @@ cdef class _Mention:
 @cython.locals(m=_Mention)
 cpdef _cue_context(kept, cue_lists)
 
-cpdef _attribute(str text, _Mention m, cues, cue_ends, t, org_ends, known, cores)
+cpdef _attribute(str text, _Mention m, tuple cue, t, org_ends, known, cores)
+
+@cython.locals(cue=tuple, end=Py_ssize_t, best_end=Py_ssize_t)
+cpdef _last_cue(list cues, Py_ssize_t pos)
 
 @cython.locals(m=_Mention, best=_Mention, first=_Mention)
 cpdef _group(groups, unsorted)
 
-@cython.locals(m=_Mention)
+@cython.locals(m=_Mention, scans=int)
 cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)
 
 # Offsets as C integers: the run's, its piece's and its segments' (all offsets in the text).

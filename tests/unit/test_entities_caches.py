@@ -334,3 +334,23 @@ def test_joining_next_words_are_the_connectors_second_words() -> None:
             if m is not None and m.end() == size + 4:
                 found.add(word)
     assert found == entities_module._JOINING_NEXT
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 40), st.sampled_from(("US", "RU", "UA", ""))),
+        max_size=16,
+    ),
+    st.integers(-1, 42),
+)
+def test_last_cue_is_what_bisecting_the_sorted_cues_finds(
+    cues: list[tuple[int, int, str]], pos: int
+) -> None:
+    """_last_cue (one pass, cues in any order) finds the cue bisect_right finds in the sorted
+    cues' ends (what _merge_article does once an article's look-ups are many)."""
+    from bisect import bisect_right
+
+    ordered = sorted(cues)
+    k = bisect_right([cue[0] for cue in ordered], pos) - 1
+    assert entities_module._last_cue(list(cues), pos) == (ordered[k] if k >= 0 else None)
