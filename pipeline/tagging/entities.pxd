@@ -17,7 +17,7 @@ cpdef _attribute(str text, _Mention m, tuple cue, t, org_ends, known, cores)
 @cython.locals(cue=tuple, end=Py_ssize_t, best_end=Py_ssize_t)
 cpdef _last_cue(list cues, Py_ssize_t pos)
 
-@cython.locals(m=_Mention, best=_Mention, first=_Mention)
+@cython.locals(m=_Mention, best=_Mention, first=_Mention, type_names=dict)
 cpdef _group(groups, unsorted)
 
 @cython.locals(m=_Mention, scans=int)

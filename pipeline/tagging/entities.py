@@ -265,15 +265,15 @@ def _runs(text: str) -> tuple[list[int], list[str]]:
                 if ch == " ":
                     # A joining word ("in" only before "Chief"); most words are longer.
                     if (
-                        i - word <= 5
+                        1 < i - word <= 5
                         and text[word:i] in _JOINING
                         and (i - word != 2 or text[word] != "i" or text.startswith(" Chief", i))
                     ):
                         state = 7
                     else:
                         state = -1
-                elif not "a" <= ch <= "z":
-                    state = -1
+                elif not "a" <= ch <= "z" or (i == word + 1 and ch not in "abefilnou"):
+                    state = -1  # "abefilnou": the second letters of _JOINING ("to" ends here)
             elif state == 6:
                 state = 7 if ch == " " else -1
             elif state == 8:
@@ -2049,9 +2049,10 @@ def _group(
     """
     # (rank, entity); rank = order - count * 2**42: most mentions first, then first mention.
     entities: list[tuple[int, Entity]] = []
+    type_names = _TYPE_NAMES  # compiled: a typed dict (entities.pxd), its get() a C call
     for key, ms in groups.items():
         kind, canonical = key
-        type_name = _TYPE_NAMES.get(kind)
+        type_name = type_names.get(kind)
         if type_name is None:
             continue
         best = ms[0]

@@ -316,6 +316,7 @@ def test_joining_words_are_the_connectors() -> None:
     assert found == entities_module._JOINING
     # _runs tests a word's first letter against these before the set.
     assert "".join(sorted({word[0] for word in found})) == "abdefiotv"
+    assert "".join(sorted({word[1] for word in found})) == "abefilnou"  # ... and the second
     assert max(map(len, entities_module._JOINING)) <= 5
 
 
