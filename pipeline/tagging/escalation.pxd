@@ -26,11 +26,10 @@ cpdef bint _agent_follows(source, Py_ssize_t end, Py_ssize_t gap) except -1
 
 cpdef list _ordered_actors(text, Py_ssize_t start, Py_ssize_t end, spans)
 
-@cython.locals(country=dict, ev=dict, entity=dict, m=dict)
-cpdef list _actor_spans(countries, entities, str field)
-
-@cython.locals(span=tuple, start=Py_ssize_t)
-cpdef list _spans_in(list spans, Py_ssize_t s0, Py_ssize_t s1)
+@cython.locals(country=dict, ev=dict, entity=dict, m=dict, found=list, pieces=list,
+               prev=Py_ssize_t, s0=Py_ssize_t, s1=Py_ssize_t, owner=str, hi=Py_ssize_t,
+               pos=Py_ssize_t, k=Py_ssize_t)
+cpdef list _sentence_mentions(countries, entities, str field, list sentences)
 
 @cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t)
 cpdef list _resolve(hits, str padded, str text)
@@ -48,11 +47,14 @@ cdef class EscalationTagger:
     cdef public object _adjacent_end, _adjacent_end2, _break_punct, _ascii_keys, _automaton
     cdef public object _values, _matcher, _value_rows, _cue_automaton, _cue_values
     cdef public object _cue_matcher, _category_rows, _weights, _break_chars
+    cdef public object _signal_templates
 
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
-                   s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues)
+                   s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues,
+                   sentences=list, span=tuple, mentions=list, s_index=Py_ssize_t, templates=list,
+                   template=dict)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
     @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
@@ -62,6 +64,11 @@ cdef class EscalationTagger:
                    c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t)
     cpdef str _modality(self, source, padded_source, Py_ssize_t start, Py_ssize_t end,
                         Py_ssize_t s0, _Cues cues)
+
+    # C doubles: the same IEEE sums and products as Python floats (no FMA on this target).
+    @cython.locals(total=double, group=double, weight=double, decay=double, n=Py_ssize_t,
+                   k=Py_ssize_t, weights=list, decays=tuple)
+    cpdef _score(self, dict by_group, Py_ssize_t n_signals)
 
     @cython.locals(i=Py_ssize_t)
     cpdef bint _broken(self, str text, Py_ssize_t lo, Py_ssize_t hi, list breaks) except -1

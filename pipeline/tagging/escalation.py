@@ -516,6 +516,20 @@ _SIGNAL: Final[Signal] = {
 }
 
 
+def _signal_template(field: str, category: str, cameo: str) -> Signal:
+    """Return a copy of :data:`_SIGNAL` with its field, category and CAMEO code set."""
+    template = _SIGNAL.copy()
+    template["category"] = category
+    template["cameo"] = cameo
+    template["field"] = field  # type: ignore[typeddict-item]  # "title" or "body" in tag()
+    return template
+
+
+def _powers(base: float, n: int) -> tuple[float, ...]:
+    """Return ``base**k`` for k in ``range(n)`` (a function: _score, cpdef, holds no closure)."""
+    return tuple(base**k for k in range(n))
+
+
 def _start_longest(hit: tuple[int, int, _Pattern]) -> tuple[int, int]:
     """Sort key of hits: by start, the longest first."""
     return hit[0], -hit[1]
@@ -789,6 +803,11 @@ class EscalationTagger:
             self._cue_matcher = _dfa(compiler.cue_keys)
         # Each category as a tuple, for the same reason as _rows.
         self._category_rows = [(c.name, c.cameo, c.unless, c.group) for c in self._categories]
+        # A signal's template by field, then by category (see _signal_template).
+        self._signal_templates: dict[str, list[Signal]] = {
+            field: [_signal_template(field, c.name, c.cameo) for c in self._categories]
+            for field in ("title", "body")
+        }
 
     # ----------------------------------------------------------------- tag
 
@@ -827,14 +846,23 @@ class EscalationTagger:
         """Return the score of the positive signal weights *by_group* (lists are sorted here)."""
         decays = self._decays  # decay**k, grown on demand (a new tuple: thread-safe)
         if len(decays) < n_signals:
-            decays = self._decays = tuple(self._decay**k for k in range(2 * n_signals))
+            decays = self._decays = _powers(self._decay, 2 * n_signals)
         total = 0.0
         for weights in by_group.values():
-            if len(weights) == 1:  # decay**0 == 1
+            n = len(weights)
+            if n == 1:  # decay**0 == 1
                 total += weights[0]
             else:
-                weights.sort(reverse=True)
-                total += sum(map(operator.mul, weights, decays))  # left to right, as a loop
+                # Ascending, summed from the strongest: the sum over sort(reverse=True),
+                # left to right as sum() adds, without a keyword call, a map and
+                # sum() (compiled: C doubles, ~9,000 instructions an article less).
+                weights.sort()
+                group = 0.0
+                for k in range(n):
+                    weight = weights[n - 1 - k]
+                    decay = decays[k]
+                    group += weight * decay
+                total += group
         return round(100.0 * (1.0 - math.exp(-total / self._k)), 1)
 
     def _tag_field(
@@ -899,8 +927,6 @@ class EscalationTagger:
         # Every sentence end is a "." here: found by str.find/rfind (see _sentence_span).
         # marked[1:] has its b"." where _stops(text) has them (and one more byte, a space).
         stops = marked[1:].decode("latin-1") if folded is not None else _stops(text)
-        field_actors: list[tuple[int, int, str]] | None = None  # built at the first signal
-        sentence_actors: list[tuple[int, int, str]] = []
         s0, s1 = 0, 0
         sentence = ""
         cues = _NO_CUES
@@ -914,6 +940,28 @@ class EscalationTagger:
         )
         # Leftmost-longest; a suppressor wins over the phrases it overlaps and yields nothing.
         phrases.sort()
+        # The signals' sentences first (the same walk as below), so that the field's
+        # mentions are sorted into them by one scan (see _sentence_mentions).
+        sentences: list[tuple[int, int]] = []
+        last_end = -1
+        for start, neg_end, is_phrase, _, _, _ in phrases:
+            if start < last_end:
+                continue
+            last_end = -neg_end
+            if is_phrase and start >= s1:  # a new sentence (phrases come in order, sentences too)
+                span = _sentence_span(text, start, s1, stops)
+                sentences.append(span)
+                s1 = span[1]
+        if not sentences:  # suppressors only
+            return
+        mentions = _sentence_mentions(countries, entities, field, sentences)
+        sentence_actors: list[tuple[int, int, str]] = []
+        s_index = -1
+        s1 = 0
+        # A signal's template: its category, CAMEO code and field already in place.
+        templates = self._signal_templates.get(field)
+        if templates is None:  # not a field of tag(): made here
+            templates = [_signal_template(field, row[0], row[1]) for row in categories]
         last_end = -1
         for start, neg_end, is_phrase, _, ref, p_weights in phrases:
             if start < last_end:
@@ -921,15 +969,14 @@ class EscalationTagger:
             last_end = end = -neg_end
             if not is_phrase:
                 continue
-            name, cameo, unless, group = categories[ref]
-            if start >= s1:  # a new sentence (phrases come in order, sentences too)
-                s0, s1 = _sentence_span(text, start, s1, stops)
+            _, _, unless, group = categories[ref]
+            if start >= s1:  # the next sentence of the list above
+                s_index += 1
+                s0, s1 = sentences[s_index]
                 sentence = text[s0:s1]  # one string for the sentence's signals
                 # Cues and actors are looked up once per sentence, shared by its signals.
                 cues = self._sentence_cues(folded, padded, text, s0, s1)
-                if field_actors is None:
-                    field_actors = _actor_spans(countries, entities, field)
-                sentence_actors = _spans_in(field_actors, s0, s1)
+                sentence_actors = mentions[s_index]
             if unless and _voided(contexts, unless, s0, s1):
                 continue
             if cues.cues or padded[start - before : start] in adjacent_end:
@@ -943,13 +990,12 @@ class EscalationTagger:
                     by_group[group] = [weight]
                 else:
                     group_weights.append(weight)
-            # A copy of the template, every key then set: a dict with its keys in place
-            # (one table copy, then replacements) costs less than building one key by key.
-            signal = _SIGNAL.copy()
-            signal["category"] = name
-            signal["cameo"] = cameo
+            # A copy of the template, every other key then set: a dict with its keys in
+            # place (one table copy, then replacements) costs less than building one key
+            # by key, and the template's own keys need no setting.
+            template = templates[ref]
+            signal = template.copy()
             signal["term"] = text[start:end]
-            signal["field"] = field
             signal["start"] = start
             signal["end"] = end
             signal["sentence"] = sentence
@@ -1271,37 +1317,52 @@ def _sentence_span(
 # --------------------------------------------------------------------------- actors
 
 
-def _actor_spans(
-    countries: list[Country], entities: list[Entity], field: str
-) -> list[tuple[int, int, str]]:
-    """Return ``(start, end, country code)`` of the country and entity mentions in *field*.
+def _sentence_mentions(
+    countries: list[Country],
+    entities: list[Entity],
+    field: str,
+    sentences: list[tuple[int, int]],
+) -> list[list[tuple[int, int, str]]]:
+    """Return the ``(start, end, country code)`` of the mentions in *field*, by sentence.
 
-    In no set order: :func:`_spans_in` picks out a sentence's mentions by one scan
-    (cheaper than sorting them and bisecting), and :func:`_actors` takes them in any order.
+    Country evidence and entity mentions (with a country); one list for each of the
+    ordered, disjoint spans *sentences*, holding the mentions that start in it, in the
+    order given. One scan for all sentences, each mention's start read first: most
+    lie outside the signals' sentences and cost one dict read, no tuple (~25,000
+    instructions a calm article less than a field-wide list filtered by sentence).
     """
-    spans: list[tuple[int, int, str]] = []
+    found: list[list[tuple[int, int, str]]] = []
+    # owner[pos]: chr(k + 1) where the k-th sentence holds pos, else "\0". One character
+    # read a mention instead of a bisection over the spans (C-level when compiled).
+    pieces: list[str] = []
+    prev = 0
+    for s0, s1 in sentences:
+        found.append([])
+        pieces.append("\0" * (s0 - prev))
+        pieces.append(chr(len(found)) * (s1 - s0))
+        prev = s1
+    owner = "".join(pieces)
+    hi = len(owner)
     # Plain loops over dict locals (typed in the .pxd): compiled, direct dict reads.
     for country in countries:
         code = country["code"]
         for ev in country["evidence"]:
-            if ev["field"] == field:
-                spans.append((ev["start"], ev["end"], code))
+            start = ev["start"]
+            pos = start  # a C integer when compiled (start stays the int object)
+            if 0 <= pos < hi:
+                k = ord(owner[pos])
+                if k and ev["field"] == field:
+                    found[k - 1].append((start, ev["end"], code))
     for entity in entities:
         entity_code = entity.get("country")
         if entity_code:
             for m in entity["mentions"]:
-                if m["field"] == field:
-                    spans.append((m["start"], m["end"], entity_code))
-    return spans
-
-
-def _spans_in(spans: list[tuple[int, int, str]], s0: int, s1: int) -> list[tuple[int, int, str]]:
-    """Return the *spans* that start in ``[s0, s1)``, in their order."""
-    found: list[tuple[int, int, str]] = []
-    for span in spans:
-        start = span[0]  # a C integer when compiled (see the .pxd)
-        if s0 <= start < s1:
-            found.append(span)
+                start = m["start"]
+                pos = start
+                if 0 <= pos < hi:
+                    k = ord(owner[pos])
+                    if k and m["field"] == field:
+                        found[k - 1].append((start, m["end"], entity_code))
     return found
 
 

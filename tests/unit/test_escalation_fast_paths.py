@@ -18,12 +18,11 @@ from pipeline.tagging.escalation import (
     _SPACE_CHARS,
     DATA_PATH,
     EscalationTagger,
-    _actor_spans,
     _actors,
     _fold,
     _ordered_actors,
+    _sentence_mentions,
     _sentence_span,
-    _spans_in,
     _stops,
 )
 from pipeline.tagging.text import ABBREVIATIONS, Sentences
@@ -183,22 +182,29 @@ def test_actors_agent_after_the_phrase_with_by_or_from() -> None:
     assert _actors(text, 19, 26, [(54, 61, "BY"), *spans]) == ["RU", "UA", "BY"]
 
 
-def test_actor_spans_keep_every_mention_of_the_field() -> None:
-    """Mentions of the field only, in no set order; duplicates kept."""
+def test_sentence_mentions_sort_the_field_s_mentions_into_their_sentences() -> None:
+    """Mentions of the field only, by the sentence they start in, in the order given."""
     countries: list[Any] = [
         {"code": "UA", "evidence": [
             {"field": "body", "start": 30, "end": 37},
-            {"field": "title", "start": 0, "end": 7},
+            {"field": "title", "start": 5, "end": 7},
             {"field": "body", "start": 5, "end": 12},
+            {"field": "body", "start": 21, "end": 24},
         ]},
         {"code": "RU", "evidence": [{"field": "body", "start": 5, "end": 9}]},
     ]
     entities: list[Any] = [
-        {"country": "RU", "mentions": [{"field": "body", "start": 5, "end": 9}]},
-        {"country": None, "mentions": [{"field": "body", "start": 1, "end": 2}]},
+        {"country": "RU", "mentions": [{"field": "body", "start": 20, "end": 25}]},
+        {"country": None, "mentions": [{"field": "body", "start": 6, "end": 8}]},
+        {"country": "BY", "mentions": [{"field": "body", "start": 40, "end": 44}]},
     ]
-    spans = _actor_spans(countries, entities, "body")
-    assert sorted(spans) == [(5, 9, "RU"), (5, 9, "RU"), (5, 12, "UA"), (30, 37, "UA")]
+    by_sentence = _sentence_mentions(countries, entities, "body", [(5, 21), (30, 38)])
+    assert by_sentence == [
+        [(5, 12, "UA"), (5, 9, "RU"), (20, 25, "RU")],
+        [(30, 37, "UA")],
+    ]
+    assert _sentence_mentions(countries, entities, "title", [(0, 8)]) == [[(5, 7, "UA")]]
+    assert _sentence_mentions([], [], "body", [(0, 8), (9, 12)]) == [[], []]
 
 
 def test_non_ascii_lexicon_takes_the_pyahocorasick_path() -> None:
@@ -213,10 +219,3 @@ def test_non_ascii_lexicon_takes_the_pyahocorasick_path() -> None:
         ("bombardé", "asserted"),
         ("bombardé", "negated"),
     ]
-
-
-def test_spans_in_keeps_the_spans_starting_in_the_sentence_in_order() -> None:
-    """The mentions starting in [s0, s1), in the order given (the field's are unsorted)."""
-    spans = [(30, 37, "UA"), (5, 9, "RU"), (12, 14, "UA"), (4, 9, "BY"), (20, 25, "RU")]
-    assert _spans_in(spans, 5, 21) == [(5, 9, "RU"), (12, 14, "UA"), (20, 25, "RU")]
-    assert _spans_in(spans, 37, 50) == []
