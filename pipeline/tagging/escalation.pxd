@@ -53,12 +53,17 @@ cdef class EscalationTagger:
                    space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
                    s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues,
-                   sentences=list, span=tuple, mentions=list, s_index=Py_ssize_t, templates=list,
+                   sentence_cues=list, sentences=list, span=tuple, mentions=list, s_index=Py_ssize_t, templates=list,
                    template=dict)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
-    @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
     cpdef _Cues _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
+
+    @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, h=Py_ssize_t,
+                   t=Py_ssize_t, n_hits=Py_ssize_t, r0=Py_ssize_t, r1=Py_ssize_t, s0=Py_ssize_t,
+                   s1=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t,
+                   idx=Py_ssize_t, out=list, hits=list, own=list, values=list)
+    cpdef list _all_cues(self, folded, str padded, str text, list sentences)
 
     @cython.locals(text=str, padded=str, n_words=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t,
                    c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t)
@@ -72,6 +77,9 @@ cdef class EscalationTagger:
 
     @cython.locals(i=Py_ssize_t)
     cpdef bint _broken(self, str text, Py_ssize_t lo, Py_ssize_t hi, list breaks) except -1
+
+@cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
+cpdef _Cues _cues_of(list found)
 
 @cython.locals(pos=Py_ssize_t)
 cpdef bint _voided(list contexts, tuple unless, Py_ssize_t s0, Py_ssize_t s1) except -1
