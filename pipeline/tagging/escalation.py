@@ -159,6 +159,8 @@ _OTHER = "\x80"
 _OTHER_SPACE = "\x85"
 _FOLD_ERRORS: Final = "brinkwatch-escalation-fold"
 _GAP_BREAKS = frozenset(".;:!?()\n")
+# Characters of a tail's first word that its pre-test compares (see _tail_check).
+_HEAD_LEN = 3
 # Signal sentences at most this many characters apart (next to each other) share one cue
 # scan (see _all_cues). Measured: 8 and 64 save ~1 %, 200 half that (more bytes scanned).
 _CUE_RUN_GAP = 8
@@ -389,31 +391,45 @@ def _tail_regex(tails: list[tuple[_Segment, ...]]) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + ")(?= )")
 
 
-def _tail_check(tails: list[tuple[_Segment, ...]]) -> tuple[int, str]:
-    """Return the pre-test of the tails of one head: ``(n, heads)``.
+def _tail_check(tails: list[tuple[_Segment, ...]]) -> tuple[int, str, frozenset[str] | None]:
+    """Return the pre-test of the tails of one head: ``(n, heads, prefixes)``.
 
     A tail regex (see :func:`_tail_regex`) can match only if one of the first n words
     after the head (n = the largest first gap + 1) starts as a tail's first word (or
-    its prefix, for a ``word*``) does, so with one of *heads*. n is 0 (no pre-test)
-    when a tail may start with any word ("*").
+    its prefix, for a ``word*``) does, so with one of *heads* and, when every such
+    start has :data:`_HEAD_LEN` characters or more (else *prefixes* is None), with
+    one of *prefixes*, their first ``_HEAD_LEN``. n is 0 (no pre-test) when a tail
+    may start with any word ("*").
     """
     heads: set[str] = set()
+    prefixes: set[str] | None = set()
     gap = 0
     for tail in tails:
         word = tail[0].text.split()[0]
         start = word[:-1] if word.endswith("*") else word  # what the word starts with
         if not start:
-            return 0, ""
+            return 0, "", None
         heads.add(start[0])
+        if prefixes is not None:
+            prefixes = (prefixes | {start[:_HEAD_LEN]}) if len(start) >= _HEAD_LEN else None
         gap = max(gap, tail[0].gap)
-    return gap + 1, "".join(sorted(heads))
+    return gap + 1, "".join(sorted(heads)), None if prefixes is None else frozenset(prefixes)
 
 
-def _tail_may_match(padded: str, space: int, words: int, heads: str) -> bool:
+def _tail_may_match(
+    padded: str,
+    space: int,
+    words: int,
+    heads: str,
+    prefixes: frozenset[str] | None = None,
+) -> bool:
     """Return False if none of the *words* words after *space* starts with one of *heads*.
 
-    *padded[space]* is the space after a head: then its tail regex cannot match (see
-    :func:`_tail_check`). Most tails fail; this scan costs a fraction of a failing regex.
+    Nor, *prefixes* given, with one of them. *padded[space]* is the space after a head:
+    then its tail regex cannot match (see :func:`_tail_check`). Most tails fail; this
+    scan costs a fraction of a failing regex. The prefixes, tested only after a first
+    character passes, rule out "in", "is", "it" for "inquiry": ~40 % fewer regex calls
+    (each ~2,400 instructions) for one substring and set look-up a passing word.
     """
     n = len(padded)
     pos = space
@@ -422,7 +438,9 @@ def _tail_may_match(padded: str, space: int, words: int, heads: str) -> bool:
             pos += 1
         if pos >= n:
             return False
-        if padded[pos] in heads:
+        if padded[pos] in heads and (
+            prefixes is None or padded[pos : pos + _HEAD_LEN] in prefixes
+        ):
             return True
         while pos < n and padded[pos] != " ":
             pos += 1
@@ -482,9 +500,11 @@ class _Pattern:
     key_len: int
     prefix: bool  # the key's last word may continue
     tail: re.Pattern[str] | None  # the rest of the phrase, after the key
-    # The tail's pre-test (see _tail_check): words to scan, first characters; 0: none.
+    # The tail's pre-test (see _tail_check): words to scan, first characters; 0: none;
+    # the first words' first _HEAD_LEN characters (None: a word is shorter).
     tail_words: int = 0
     tail_heads: str = ""
+    tail_prefixes: frozenset[str] | None = None
 
 
 class _Cues:
@@ -566,9 +586,11 @@ class _Compiler:
             prefix = head.endswith("*")
             key = " " + head.rstrip("*") + ("" if prefix else " ")
             tail = _tail_regex(head_tails) if head_tails != [()] else None
-            words, heads = _tail_check(head_tails) if tail is not None else (0, "")
+            words, heads, prefixes = (
+                _tail_check(head_tails) if tail is not None else (0, "", None)
+            )
             keys.setdefault(key, []).append(
-                _Pattern(kind, ref, weight, len(key), prefix, tail, words, heads)
+                _Pattern(kind, ref, weight, len(key), prefix, tail, words, heads, prefixes)
             )
 
     @staticmethod
@@ -599,9 +621,11 @@ def _dfa(keys: Mapping[str, list[_Pattern]]) -> ahocorasick_rs.BytesAhoCorasick:
 
 
 # A pattern as the phrase scan reads it: (prefix, tail, kind, key_len, ref, weights,
-# tail_words, tail_heads), weights: a signal's weight by modality (see
+# tail_words, tail_heads, tail_prefixes), weights: a signal's weight by modality (see
 # EscalationTagger._weights).
-_Row = tuple[bool, re.Pattern[str] | None, int, int, int, dict[str, float], int, str]
+_Row = tuple[
+    bool, re.Pattern[str] | None, int, int, int, dict[str, float], int, str, frozenset[str] | None
+]
 
 
 def _rows(
@@ -622,6 +646,7 @@ def _rows(
             weights[p.weight],
             p.tail_words,
             p.tail_heads,
+            p.tail_prefixes,
         )
         for p in patterns
     )
@@ -906,12 +931,12 @@ class EscalationTagger:
         # The hot loop: _resolve() inlined (this runs for every article).
         for i, _, end in hits:
             end_idx = end - 1
-            for prefix, tail, kind, key_len, ref, p_weights, t_words, heads in values[i]:
+            for prefix, tail, kind, key_len, ref, p_weights, t_words, heads, prefixes in values[i]:
                 space = padded.find(" ", end_idx) if prefix else end_idx
                 if tail is not None:
                     # Most tails fail: a scan of the next words' first characters rules
                     # out most failures for a fraction of the regex's cost.
-                    if t_words and not _tail_may_match(padded, space, t_words, heads):
+                    if t_words and not _tail_may_match(padded, space, t_words, heads, prefixes):
                         continue
                     m = tail.match(padded, space)
                     if m is None:

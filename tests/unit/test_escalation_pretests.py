@@ -137,7 +137,7 @@ def test_possessive_tails_match_as_the_plain_ones(
 # Each tail with its pre-test (words to scan, first characters), as the phrase scan uses them.
 TAIL_TESTS = sorted(
     {
-        (p.tail, p.tail_words, p.tail_heads)
+        (p.tail, p.tail_words, p.tail_heads, p.tail_prefixes)
         for patterns in (*TAGGER._values, *TAGGER._cue_values)
         for p in patterns
         if p.tail
@@ -153,11 +153,13 @@ TAIL_TESTS = sorted(
     SPACES,
 )
 def test_tail_pretest_rules_out_only_tails_that_fail(
-    case: tuple[re.Pattern[str], int, str], words: list[str], spaces: list[str]
+    case: tuple[re.Pattern[str], int, str, frozenset[str] | None],
+    words: list[str],
+    spaces: list[str],
 ) -> None:
     """_tail_may_match is False only where the tail regex matches nothing."""
-    tail, n_words, heads = case
+    tail, n_words, heads, prefixes = case
     text = _text(words, spaces)
     for i, ch in enumerate(text):
         if ch == " " and n_words and tail.match(text, i):
-            assert _tail_may_match(text, i, n_words, heads)
+            assert _tail_may_match(text, i, n_words, heads, prefixes)
