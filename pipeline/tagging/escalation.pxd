@@ -8,6 +8,13 @@ import cython
                end=Py_ssize_t)
 cpdef tuple _sentence_span(str text, Py_ssize_t offset, Py_ssize_t lo=*, str stops=*)
 
+cdef str _PLAIN_TABLE
+
+cpdef Py_ssize_t _alnum_index(Py_UCS4 ch) noexcept
+
+@cython.locals(i=Py_ssize_t, j=Py_ssize_t)
+cpdef bint _plain_end(str text, Py_ssize_t p) except -1
+
 @cython.locals(text=str, n=Py_ssize_t)
 cpdef Py_ssize_t _stop_end(source, Py_ssize_t p) except? -2
 

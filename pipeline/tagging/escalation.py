@@ -1271,6 +1271,12 @@ _PLAIN_ENDS = (
 )
 # The last three letters of every abbreviation that long.
 _ABBREVIATION_ENDS3 = frozenset(a[-3:] for a in ABBREVIATIONS if len(a) >= 3)
+# The same as a table: "1" at 36 * i + j where _LOWER_ALNUM[i] + _LOWER_ALNUM[j] is one
+# (read by _plain_end: C comparisons when compiled, no substring to make and hash).
+_PLAIN_TABLE = "".join(
+    "1" if a + b in _PLAIN_ENDS else "0" for a in _LOWER_ALNUM for b in _LOWER_ALNUM
+)
+
 
 # Maps the folded field's bytes to b"." where the text has one of ".!?\n", else b" ":
 # the next or previous possible sentence end is then one str.find/rfind (memchr)
@@ -1334,6 +1340,24 @@ def _is_boundary(text: str, p: int) -> int:
     return m.end()
 
 
+def _alnum_index(ch: str) -> int:
+    """Return the index of *ch* in :data:`_LOWER_ALNUM`, or -1."""
+    if "a" <= ch <= "z":
+        return ord(ch) - 97
+    if "0" <= ch <= "9":
+        return ord(ch) - 48 + 26
+    return -1
+
+
+def _plain_end(text: str, p: int) -> bool:
+    """Return ``text[p - 2 : p] in _PLAIN_ENDS`` for ``0 <= p < len(text)``, by characters."""
+    if p < 2:  # text[p - 2 : p] is no two characters
+        return False
+    i = _alnum_index(text[p - 2])
+    j = _alnum_index(text[p - 1])
+    return i >= 0 and j >= 0 and _PLAIN_TABLE[36 * i + j] == "1"
+
+
 def _stop_end(source: str, p: int) -> int:
     """:func:`_is_boundary`, with the common cases decided without the regex."""
     text = str(source)  # a str local: direct substrings when compiled (see _tag_field)
@@ -1345,7 +1369,7 @@ def _stop_end(source: str, p: int) -> int:
     if (p + 2 < n and text[p + 1] == " " and "A" <= text[p + 2] <= "Z") or (
         p + 1 < n and text[p + 1] == "\n"
     ):
-        if text[p] == "." and text[p - 2 : p] not in _PLAIN_ENDS and _abbreviation_before(text, p):
+        if text[p] == "." and not _plain_end(text, p) and _abbreviation_before(text, p):
             return -1
         return p + 1
     return _is_boundary(text, p)

@@ -15,12 +15,14 @@ from pipeline.tagging.escalation import (
     _NORMALISE_STOPS,
     _OTHER,
     _OTHER_SPACE,
+    _PLAIN_ENDS,
     _SPACE_CHARS,
     DATA_PATH,
     EscalationTagger,
     _actors,
     _fold,
     _ordered_actors,
+    _plain_end,
     _sentence_mentions,
     _sentence_span,
     _stops,
@@ -219,3 +221,11 @@ def test_non_ascii_lexicon_takes_the_pyahocorasick_path() -> None:
         ("bombardé", "asserted"),
         ("bombardé", "negated"),
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abyz09AZ.é ſ\u212a", max_size=8))
+def test_plain_end_is_the_set_test(text: str) -> None:
+    """_plain_end(text, p) is ``text[p - 2 : p] in _PLAIN_ENDS`` at every offset."""
+    for p in range(len(text)):
+        assert _plain_end(text, p) == (text[p - 2 : p] in _PLAIN_ENDS)
