@@ -57,7 +57,7 @@ cdef class EscalationTagger:
     cdef public object _signal_templates
 
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
-                   space=Py_ssize_t, head_end=Py_ssize_t, key_len=Py_ssize_t, ref=Py_ssize_t,
+                   space=Py_ssize_t, head_end=Py_ssize_t, ref=Py_ssize_t,
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
                    s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues,
                    sentence_cues=list, sentences=list, span=tuple, mentions=list, s_index=Py_ssize_t, templates=list,

@@ -935,16 +935,21 @@ class EscalationTagger:
             padded = "".join((" ", _normalise(text), " "))
             found = list(self._automaton.iter(padded))
             values = [_rows(patterns, self._weights) for _, patterns in found]
-            hits = [(i, 0, end_idx + 1) for i, (end_idx, _) in enumerate(found)]
+            hits = [
+                (i, end_idx + 1 - patterns[0].key_len, end_idx + 1)
+                for i, (end_idx, patterns) in enumerate(found)
+            ]
         # (start, -end, not a suppressor, hit number, category, weights): sorted as they
         # are, the phrases come leftmost-longest, suppressors first among equal spans,
         # else in hit order; the hit number keeps the comparison off the rest.
         phrases: list[tuple[int, int, bool, int, int, dict[str, float]]] = []
         contexts: list[tuple[int, int]] = []
         # The hot loop: _resolve() inlined (this runs for every article).
-        for i, _, end in hits:
+        # key_start: the key's start (end - key_len, the same for each pattern of the key),
+        # the hit's own int object: no new one for each phrase (an untyped local).
+        for i, key_start, end in hits:
             end_idx = end - 1
-            for prefix, tail, kind, key_len, ref, p_weights, t_words, heads, prefixes in values[i]:
+            for prefix, tail, kind, _, ref, p_weights, t_words, heads, prefixes in values[i]:
                 space = padded.find(" ", end_idx) if prefix else end_idx
                 if tail is not None:
                     # Most tails fail: a scan of the next words' first characters rules
@@ -958,11 +963,9 @@ class EscalationTagger:
                     if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                         continue
                 if kind == _KIND_PHRASE:
-                    phrases.append(
-                        (end_idx - key_len + 1, 1 - space, ref >= 0, len(phrases), ref, p_weights)
-                    )
+                    phrases.append((key_start, 1 - space, ref >= 0, len(phrases), ref, p_weights))
                 else:
-                    contexts.append((end_idx - key_len + 1, ref))
+                    contexts.append((key_start, ref))
         if not phrases:
             return
         # Every sentence end is a "." here: found by str.find/rfind (see _sentence_span).
