@@ -80,6 +80,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any, Final
 
@@ -264,6 +265,51 @@ def _fold(text: str) -> str:
     ``str.translate`` on non-ASCII text costs some 70.
     """
     return text.encode("ascii", _FOLD_ERRORS).translate(_NORMALISE_ASCII).decode("latin-1")
+
+
+# Running compiled (the extension module beside the .py): _marked folds in a C loop.
+_COMPILED: Final = __file__.endswith(tuple(EXTENSION_SUFFIXES))
+
+
+def _marked(text: str) -> bytes:
+    """Return b" " + *text* folded, with its sentence stops as b".", + b" "."""
+    if _COMPILED:
+        return _fold_marked(text)
+    # One copy, then one translate (the spaces map to themselves) that folds and marks
+    # the stops. Latin-1, not ASCII: a Latin-1 text is copied, with no handler call.
+    raw = text.encode("latin-1", _FOLD_ERRORS)
+    return b"".join((b" ", raw, b" ")).translate(_NORMALISE_STOPS)
+
+
+def _fold_marked(text: str) -> bytes:
+    """Return :func:`_marked` of *text*, folded in one pass over its characters.
+
+    Compiled, a C loop that reads each character and writes its byte (instead of an
+    encode, a join and a translate, each a pass and a copy, and a codec error handler
+    call for each run of characters beyond Latin-1); plain Python, far slower
+    (:func:`_marked` uses it only when compiled). Same bytes: a character beyond
+    Latin-1 gets the handler's byte, then the table's byte for that.
+    """
+    out = bytearray(len(text) + 2)
+    buf = out  # compiled: the bytearray's C buffer
+    stops = _NORMALISE_STOPS
+    table = stops  # compiled: the table's C bytes (stops holds the reference)
+    buf[0] = 32
+    k = 1
+    for ch in text:
+        code = ord(ch)
+        if code < 256:
+            buf[k] = table[code]
+        else:
+            buf[k] = table[_wide_byte(code)]
+        k += 1
+    buf[k] = 32
+    return bytes(out)
+
+
+def _wide_byte(code: int) -> int:
+    """Return the byte :func:`_fold_non_ascii` gives the character *code* (beyond Latin-1)."""
+    return ord(_FOLD_TABLE[code])
 
 
 def _expand_braces(phrase: str) -> list[str]:
@@ -923,10 +969,7 @@ class EscalationTagger:
         values: Sequence[tuple[_Row, ...]]
         folded: bytes | None = None
         if self._matcher is not None:
-            raw = text.encode("latin-1", _FOLD_ERRORS)
-            # One copy, then one translate (the spaces map to themselves) that folds and
-            # marks the stops; then the stops to spaces: == b" " + _fold(text) + b" ".
-            marked = b"".join((b" ", raw, b" ")).translate(_NORMALISE_STOPS)
+            marked = _marked(text)
             folded = marked.replace(b".", b" ")
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
             values = self._value_rows

@@ -21,6 +21,8 @@ from pipeline.tagging.escalation import (
     EscalationTagger,
     _actors,
     _fold,
+    _fold_marked,
+    _marked,
     _ordered_actors,
     _plain_end,
     _sentence_mentions,
@@ -97,6 +99,21 @@ def test_marked_bytes_give_the_folded_text_and_the_stops(text: str) -> None:
     assert [i for i, b in enumerate(marked[1:-1]) if b == 46] == [
         i for i, c in enumerate(stops) if c == "."
     ]
+
+
+# FOLD_PIECES and typographic quotes and dashes, beyond Latin-1 like "İ" and the Kelvin sign.
+MARK_PIECES = FOLD_PIECES | st.sampled_from("\u2018\u2019\u201c\u201d\u2014\u0101\U0001f600\r\t")
+
+
+@given(st.text(MARK_PIECES | st.characters(), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_one_pass_fold_gives_the_translated_bytes(text: str) -> None:
+    """The character loop (compiled path) and encode + translate (plain path): same bytes."""
+    expected = b"".join((b" ", text.encode("latin-1", _FOLD_ERRORS), b" ")).translate(
+        _NORMALISE_STOPS
+    )
+    assert _fold_marked(text) == expected
+    assert _marked(text) == expected
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=128), max_size=40))
