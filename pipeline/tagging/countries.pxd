@@ -63,9 +63,6 @@ cpdef str _normalise(str text)
 
 cpdef bytes _haystack(str text)
 
-# The fold's loop: C characters and offsets, the output and the table as C byte buffers.
-@cython.locals(out=bytearray, latin=bytes, buf=cython.p_uchar, table=cython.p_uchar,
-               k=Py_ssize_t, ch=Py_UCS4, code=Py_ssize_t)
 cpdef bytes _fold(str text)
 
 cpdef Py_ssize_t _wide_byte(Py_ssize_t code) except -1

@@ -139,6 +139,7 @@ from typing import Any, Final, NamedTuple
 import ahocorasick_rs
 import pycountry
 
+from pipeline.tagging.text import fold_bytes
 from pipeline.tagging.types import Country, Evidence, FieldName
 
 __all__ = [
@@ -485,28 +486,12 @@ def _haystack(text: str) -> bytes:
 
 
 def _fold(text: str) -> bytes:
-    """Return :func:`_haystack` of *text*, folded in one pass over its characters.
+    """Return :func:`_haystack` of *text* by one pass over its characters (when compiled).
 
-    Compiled, a C loop that reads each character and writes its byte into the buffer
-    (about a third fewer instructions than encode + translate); plain Python, far slower
-    (:func:`_haystack` uses it only when compiled). Same bytes: a character beyond
-    Latin-1 gets what the codec error handler gives it, through the table as well.
+    Same bytes: a character beyond Latin-1 gets what the codec error handler gives it,
+    through the table as well.
     """
-    out = bytearray(len(text) + 2)
-    buf = out  # compiled: the bytearray's C buffer
-    latin = _LATIN_TABLE
-    table = latin  # compiled: the table's C bytes (latin holds the reference)
-    buf[0] = 32
-    k = 1
-    for ch in text:
-        code = ord(ch)
-        if code < 256:
-            buf[k] = table[code]
-        else:
-            buf[k] = table[_wide_byte(code)]
-        k += 1
-    buf[k] = 32
-    return bytes(out)
+    return fold_bytes(text, _LATIN_TABLE, _wide_byte)
 
 
 def _wide_byte(code: int) -> int:

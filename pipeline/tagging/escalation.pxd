@@ -110,9 +110,6 @@ cpdef bint _holds_any(str text, Py_ssize_t lo, Py_ssize_t hi, str chars) except 
 
 cpdef bytes _marked(str text)
 
-# The fold's loop: C characters and offsets, the output and the table as C byte buffers.
-@cython.locals(out=bytearray, stops=bytes, buf=cython.p_uchar, table=cython.p_uchar,
-               k=Py_ssize_t, ch=Py_UCS4, code=Py_ssize_t)
 cpdef bytes _fold_marked(str text)
 
 cpdef Py_ssize_t _wide_byte(Py_ssize_t code) except -1

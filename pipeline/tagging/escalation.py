@@ -88,7 +88,7 @@ import ahocorasick
 import ahocorasick_rs
 
 from pipeline.errors import DataError
-from pipeline.tagging.text import ABBREVIATIONS, ends_with_abbreviation
+from pipeline.tagging.text import ABBREVIATIONS, ends_with_abbreviation, fold_bytes
 from pipeline.tagging.types import (
     LEVELS,
     Country,
@@ -282,29 +282,12 @@ def _marked(text: str) -> bytes:
 
 
 def _fold_marked(text: str) -> bytes:
-    """Return :func:`_marked` of *text*, folded in one pass over its characters.
+    """Return :func:`_marked` of *text* by one pass over its characters (when compiled).
 
-    Compiled, a C loop that reads each character and writes its byte (instead of an
-    encode, a join and a translate, each a pass and a copy, and a codec error handler
-    call for each run of characters beyond Latin-1); plain Python, far slower
-    (:func:`_marked` uses it only when compiled). Same bytes: a character beyond
-    Latin-1 gets the handler's byte, then the table's byte for that.
+    Same bytes: a character beyond Latin-1 gets the codec error handler's byte, then
+    the table's byte for that.
     """
-    out = bytearray(len(text) + 2)
-    buf = out  # compiled: the bytearray's C buffer
-    stops = _NORMALISE_STOPS
-    table = stops  # compiled: the table's C bytes (stops holds the reference)
-    buf[0] = 32
-    k = 1
-    for ch in text:
-        code = ord(ch)
-        if code < 256:
-            buf[k] = table[code]
-        else:
-            buf[k] = table[_wide_byte(code)]
-        k += 1
-    buf[k] = 32
-    return bytes(out)
+    return fold_bytes(text, _NORMALISE_STOPS, _wide_byte)
 
 
 def _wide_byte(code: int) -> int:

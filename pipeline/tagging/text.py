@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "ABBREVIATIONS",
@@ -16,6 +16,7 @@ __all__ = [
     "Sentences",
     "at_word_boundary",
     "ends_with_abbreviation",
+    "fold_bytes",
     "is_word_char",
     "split_sentences",
 ]
@@ -176,3 +177,29 @@ class Sentences:
         """Return the text of the sentence holding *offset*."""
         s, e = self.span_at(offset)
         return self.text[s:e]
+
+
+def fold_bytes(text: str, table: bytes, wide: Callable[[int], int]) -> bytes:
+    """Return b" " + *text* with each character as one byte + b" ", for a bytes matcher.
+
+    A character below 256 becomes ``table[code]``, one beyond ``table[wide(code)]``;
+    the offsets of the result are the text's plus one. Compiled (``text.pxd``), a C
+    loop that writes each byte into the buffer: one pass and one copy, where encode,
+    join and translate made three, plus a codec error handler call for each run of
+    characters beyond Latin-1. Interpreted it is far slower, so the taggers call it
+    only when compiled (each keeps its encode and translate for the source build).
+    """
+    out = bytearray(len(text) + 2)
+    buf = out  # compiled: the bytearray's C buffer
+    tbl = table  # compiled: the table's C bytes (table holds the reference)
+    buf[0] = 32
+    k = 1
+    for ch in text:
+        code = ord(ch)
+        if code < 256:
+            buf[k] = tbl[code]
+        else:
+            buf[k] = tbl[wide(code)]
+        k += 1
+    buf[k] = 32
+    return bytes(out)
