@@ -7,6 +7,7 @@ the facts a tagger reports can always be located with ``text[start:end]``.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
@@ -14,6 +15,7 @@ __all__ = [
     "ABBREVIATIONS",
     "FIELDS",
     "Sentences",
+    "WordMatcher",
     "at_word_boundary",
     "ends_with_abbreviation",
     "fold_bytes",
@@ -203,3 +205,203 @@ def fold_bytes(text: str, table: bytes, wide: Callable[[int], int]) -> bytes:
         k += 1
     buf[k] = 32
     return bytes(out)
+
+
+# A token's 32-bit FNV-1a hash (the same in C and in Python: masked to 32 bits).
+_FNV_OFFSET = 2166136261
+_FNV_PRIME = 16777619
+_MASK32 = 0xFFFFFFFF
+_GOLDEN32 = 0x9E3779B1  # mixes the hash for the filter's second bit and edge keys
+_MAX_WORD = 255  # a pattern word's length is kept in a byte
+
+
+class WordMatcher:
+    """Find whole-word byte patterns in a folded text: a word-level multi-pattern matcher.
+
+    Every pattern is ``b" " + words + b" "``, its words split by single spaces (a
+    pattern may hold an empty word: ``b" st  lucia "``). :meth:`find_matches_as_indexes`
+    returns what ahocorasick-rs's method of that name returns for such patterns with
+    ``overlapping=True``: ``(pattern index, start, end)`` of every occurrence, by end
+    and, at one end, longest first.
+
+    An Aho-Corasick automaton steps through every byte; a pattern that must start
+    and end at a space can only start where a word starts. So this reads the
+    haystack once, word by word, hashing each word as it goes: a word whose hash
+    passes a two-bit filter of the patterns' first words is looked up in a trie of
+    words (one open-addressing table of ``(parent node, word)`` edges, each checked
+    against the word's bytes), and so are the words that follow while the trie
+    goes on. Compiled (``text.pxd``) all of it is C over the haystack's bytes: the
+    cost per article is a few instructions a byte plus a look-up per word that may
+    start a pattern, whatever the number of patterns. Interpreted it is slow (the
+    taggers use it only when compiled), but gives the same matches.
+    """
+
+    def __init__(self, patterns: Sequence[bytes]) -> None:
+        """Index *patterns* (their positions are the indexes reported)."""
+        edges: dict[tuple[int, bytes], int] = {}  # (parent node, word) -> child node
+        node_pattern = [-1]  # node -> pattern index ending there, or -1 (node 0: root)
+        node_more = [0]  # node -> 1 if edges leave it
+        firsts: set[bytes] = set()
+        for index, pattern in enumerate(patterns):
+            if len(pattern) < 3 or pattern[:1] != b" " or pattern[-1:] != b" ":
+                raise ValueError(f"pattern {pattern!r} must be words between spaces")
+            words = pattern[1:-1].split(b" ")
+            if not words[0] or not words[-1]:
+                raise ValueError(f"pattern {pattern!r} must start and end with a word")
+            firsts.add(words[0])
+            node = 0
+            for word in words:
+                if len(word) > _MAX_WORD:
+                    raise ValueError(f"pattern {pattern!r} has a word over {_MAX_WORD} bytes")
+                node_more[node] = 1
+                child = edges.get((node, word))
+                if child is None:
+                    child = edges[(node, word)] = len(node_pattern)
+                    node_pattern.append(-1)
+                    node_more.append(0)
+                node = child
+            if node_pattern[node] != -1:
+                raise ValueError(f"pattern {pattern!r} is given twice")
+            node_pattern[node] = index
+        self._patterns = array("i", node_pattern)
+        self._more = bytes(node_more)
+        # The edge table: 4 unsigned ints an edge (key, parent, child, offset << 8 | length
+        # of the word in the blob), at a free slot from key & mask (child 0: a free slot).
+        slots = 1 << 10
+        while slots < 2 * len(edges):
+            slots <<= 1
+        self._slot_mask = slots - 1
+        table = array("I", bytes(16 * slots))
+        blob = bytearray()
+        offsets: dict[bytes, int] = {}
+        for (parent, word), child in edges.items():
+            offset = offsets.get(word)
+            if offset is None:
+                offset = offsets[word] = len(blob)
+                blob += word
+            key = _edge_key(_word_hash(word), parent)
+            slot = key & self._slot_mask
+            while table[4 * slot + 2]:
+                slot = (slot + 1) & self._slot_mask
+            edge = (key, parent, child, offset << 8 | len(word))
+            table[4 * slot : 4 * slot + 4] = array("I", edge)
+        self._table = table
+        self._blob = bytes(blob)
+        # The filter: 2 bits per first word in a table of >= 24 bits per first word.
+        bits = 1 << 10
+        while bits < 24 * len(firsts):
+            bits <<= 1
+        self._bit_mask = bits - 1
+        self._bit_shift = 32 - (bits.bit_length() - 1)
+        filt = bytearray(bits // 8)
+        for word in firsts:
+            h = _word_hash(word)
+            a = h & self._bit_mask
+            b = ((h * _GOLDEN32) & _MASK32) >> self._bit_shift
+            filt[a >> 3] |= 1 << (a & 7)
+            filt[b >> 3] |= 1 << (b & 7)
+        self._filter = bytes(filt)
+
+    def find_matches_as_indexes(
+        self, haystack: bytes, overlapping: bool = True
+    ) -> list[tuple[int, int, int]]:
+        """Return ``(pattern index, start, end)`` of every pattern in *haystack*.
+
+        Ordered by end, then start (longest first at one end), as an Aho-Corasick
+        scan reports overlapping matches. Only ``overlapping=True`` is supported.
+        """
+        if not overlapping:
+            raise ValueError("WordMatcher reports overlapping matches only")
+        out: list[tuple[int, int, int]] = []
+        buf = haystack  # compiled: the bytes' C buffer
+        filt = self._filter  # compiled: the filter's C bytes
+        pats = self._patterns  # compiled: typed memoryviews of the arrays
+        tab = self._table
+        blob = self._blob
+        more = self._more
+        mask = self._bit_mask
+        shift = self._bit_shift
+        n = len(haystack)
+        prev = -1  # the last space seen
+        h = _FNV_OFFSET
+        last_end = 0  # the greatest end reported (matches are found by start)
+        for j in range(n):
+            c = buf[j]
+            if c != 32:
+                h = ((h ^ c) * _FNV_PRIME) & _MASK32
+                continue
+            if prev >= 0 and j > prev + 1:
+                a = h & mask
+                b = ((h * _GOLDEN32) & _MASK32) >> shift
+                if filt[a >> 3] & (1 << (a & 7)) and filt[b >> 3] & (1 << (b & 7)):
+                    # Walk the trie from the word at prev + 1 .. j.
+                    node = self._child(tab, blob, buf, prev + 1, j, 0, h)
+                    stop = j
+                    while node:
+                        index = pats[node]
+                        if index >= 0:
+                            if stop + 1 < last_end:
+                                # Ends before a longer match found earlier (by start): put it
+                                # after the last one that ends no later (rare).
+                                at = len(out)
+                                while at > 0 and out[at - 1][2] > stop + 1:
+                                    at -= 1
+                                out.insert(at, (index, prev, stop + 1))
+                            else:
+                                last_end = stop + 1
+                                out.append((index, prev, stop + 1))
+                        if not more[node]:
+                            break
+                        # The next word: stop + 1 .. the next space (none: no match ends).
+                        k = stop + 1
+                        h2 = _FNV_OFFSET
+                        while k < n and buf[k] != 32:
+                            h2 = ((h2 ^ buf[k]) * _FNV_PRIME) & _MASK32
+                            k += 1
+                        if k >= n:
+                            break
+                        node = self._child(tab, blob, buf, stop + 1, k, node, h2)
+                        stop = k
+            prev = j
+            h = _FNV_OFFSET
+        return out
+
+    def _child(
+        self, tab: array[int], blob: bytes, buf: bytes, start: int, stop: int, parent: int, h: int
+    ) -> int:
+        """Return the node reached from *parent* by the word ``buf[start:stop]`` (0: none).
+
+        *tab* and *blob* are the edge table and the words' bytes (passed in: compiled, C
+        views taken once per scan).
+        """
+        key = _edge_key(h, parent)
+        slot = key & self._slot_mask
+        length = stop - start
+        while True:
+            base = 4 * slot
+            child = tab[base + 2]
+            if not child:
+                return 0
+            if tab[base] == key and tab[base + 1] == parent:
+                word = tab[base + 3]
+                if word & 0xFF == length:
+                    offset = word >> 8
+                    k = 0
+                    while k < length and blob[offset + k] == buf[start + k]:
+                        k += 1
+                    if k == length:
+                        return int(child)
+            slot = (slot + 1) & self._slot_mask
+
+
+def _word_hash(word: bytes) -> int:
+    """Return the 32-bit FNV-1a hash of *word* (what the matcher's loop computes)."""
+    h = _FNV_OFFSET
+    for c in word:
+        h = ((h ^ c) * _FNV_PRIME) & _MASK32
+    return h
+
+
+def _edge_key(h: int, parent: int) -> int:
+    """Return the table key of the edge from node *parent* by a word of hash *h*."""
+    return (h ^ ((parent * _GOLDEN32) & _MASK32)) & _MASK32
