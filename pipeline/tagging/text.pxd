@@ -17,21 +17,22 @@ cdef unsigned int _edge_key(unsigned int h, unsigned int parent) noexcept
 
 # The word matcher: its tables as C attributes, the word loop over C bytes and ints.
 cdef class WordMatcher:
-    cdef readonly object _patterns, _table
+    cdef readonly int[::1] _patterns
+    cdef readonly unsigned int[::1] _table
     cdef readonly bytes _more, _blob, _filter
     cdef readonly unsigned int _bit_mask, _slot_mask
     cdef readonly int _bit_shift
 
-    @cython.locals(out=list, buf=cython.p_uchar, filt=cython.p_uchar, pats=cython.int[::1],
+    @cython.locals(out=list, buf=cython.p_uchar, filt=cython.p_uchar,
                    more=cython.p_uchar, mask=cython.uint, shift=cython.int, n=Py_ssize_t,
                    prev=Py_ssize_t, h=cython.uint, h2=cython.uint, last_end=Py_ssize_t,
-                   at=Py_ssize_t, tab=cython.uint[::1], j=Py_ssize_t, c=cython.uchar, a=cython.uint,
+                   at=Py_ssize_t, j=Py_ssize_t, c=cython.uchar, a=cython.uint,
                    b=cython.uint, node=cython.uint, stop=Py_ssize_t, index=cython.int,
                    k=Py_ssize_t, blob=cython.p_uchar)
     cpdef list find_matches_as_indexes(self, bytes haystack, bint overlapping=*)
 
-    @cython.locals(key=cython.uint, slot=cython.uint, length=Py_ssize_t, base=Py_ssize_t, child=cython.uint,
-                   word=cython.uint, offset=Py_ssize_t, k=Py_ssize_t)
-    cdef unsigned int _child(self, unsigned int[::1] tab, const unsigned char *blob,
+    @cython.locals(key=cython.uint, slot=cython.uint, length=Py_ssize_t, base=Py_ssize_t,
+                   child=cython.uint, word=cython.uint, offset=Py_ssize_t, k=Py_ssize_t)
+    cdef unsigned int _child(self, const unsigned char *blob,
                              const unsigned char *buf, Py_ssize_t start, Py_ssize_t stop,
                              unsigned int parent, unsigned int h) noexcept

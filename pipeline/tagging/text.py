@@ -315,8 +315,7 @@ class WordMatcher:
         out: list[tuple[int, int, int]] = []
         buf = haystack  # compiled: the bytes' C buffer
         filt = self._filter  # compiled: the filter's C bytes
-        pats = self._patterns  # compiled: typed memoryviews of the arrays
-        tab = self._table
+        pats = self._patterns  # compiled: a typed memoryview (an attribute: no copy)
         blob = self._blob
         more = self._more
         mask = self._bit_mask
@@ -335,7 +334,7 @@ class WordMatcher:
                 b = ((h * _GOLDEN32) & _MASK32) >> shift
                 if filt[a >> 3] & (1 << (a & 7)) and filt[b >> 3] & (1 << (b & 7)):
                     # Walk the trie from the word at prev + 1 .. j.
-                    node = self._child(tab, blob, buf, prev + 1, j, 0, h)
+                    node = self._child(blob, buf, prev + 1, j, 0, h)
                     stop = j
                     while node:
                         index = pats[node]
@@ -360,30 +359,28 @@ class WordMatcher:
                             k += 1
                         if k >= n:
                             break
-                        node = self._child(tab, blob, buf, stop + 1, k, node, h2)
+                        node = self._child(blob, buf, stop + 1, k, node, h2)
                         stop = k
             prev = j
             h = _FNV_OFFSET
         return out
 
-    def _child(
-        self, tab: array[int], blob: bytes, buf: bytes, start: int, stop: int, parent: int, h: int
-    ) -> int:
+    def _child(self, blob: bytes, buf: bytes, start: int, stop: int, parent: int, h: int) -> int:
         """Return the node reached from *parent* by the word ``buf[start:stop]`` (0: none).
 
-        *tab* and *blob* are the edge table and the words' bytes (passed in: compiled, C
-        views taken once per scan).
+        *blob* is the words' bytes (passed in: compiled, a C pointer taken once per scan).
+        Compiled, ``self._table`` is a typed memoryview attribute, read in place.
         """
         key = _edge_key(h, parent)
         slot = key & self._slot_mask
         length = stop - start
         while True:
             base = 4 * slot
-            child = tab[base + 2]
+            child = self._table[base + 2]
             if not child:
                 return 0
-            if tab[base] == key and tab[base + 1] == parent:
-                word = tab[base + 3]
+            if self._table[base] == key and self._table[base + 1] == parent:
+                word = self._table[base + 3]
                 if word & 0xFF == length:
                     offset = word >> 8
                     k = 0
