@@ -5,6 +5,7 @@ import cython
 # reading its fields skip the generic Python class machinery.
 cdef class _RunInfo:
     cdef public object depends, initial, plain, run
+    cdef public int shout
 
 cdef class _Mention:
     cdef public object canonical, country, cstrength, end, field, kind, order, role, start, surface
@@ -26,9 +27,18 @@ cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_list
 # Offsets as C integers: the run's, its piece's and its segments' (all offsets in the text).
 @cython.locals(info=_RunInfo, m=_Mention, after_space=dict, paren=bint, s=Py_ssize_t,
                ps=Py_ssize_t, pe=Py_ssize_t, base=Py_ssize_t, rs=Py_ssize_t, re_=Py_ssize_t,
-               start=Py_ssize_t, end=Py_ssize_t)
+               start=Py_ssize_t, end=Py_ssize_t, n_loud=Py_ssize_t, next_loud=Py_ssize_t,
+               k_loud=Py_ssize_t)
 cpdef _read_entries(tagger, field, str text, list starts, list entries, list out, acronyms,
-                    list cues)
+                    list cues, list loud, list deferred)
+
+# The loud path's pass over a field's pieces: C integers, typed run infos.
+@cython.locals(ups=list, any_loud=bint, k=Py_ssize_t, s=Py_ssize_t, entry=tuple, piece=tuple,
+               info=_RunInfo, shout=int)
+cpdef list _loud_starts(str text, list starts, list entries)
+@cython.locals(loud=list, m=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, s=Py_ssize_t,
+               e=Py_ssize_t)
+cpdef list _loud_marks(str text, list ups)
 
 # Helpers called per mention or per run: cpdef makes the module's own calls direct C calls;
 # typed text, offsets and characters make their indexing direct reads.
@@ -41,7 +51,6 @@ cpdef _role_before(str text, Py_ssize_t start, t)
 @cython.locals(w=str, words=Py_ssize_t, capital=Py_ssize_t)
 cpdef _is_headline(title)
 cpdef _name_parts(canonical)
-@cython.locals(n=Py_ssize_t, k=Py_ssize_t)
 cpdef list _shouting(str text, list runs)
 
 # The run finder's loops: C integers and characters (compiled, C loops over the text).

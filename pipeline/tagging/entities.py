@@ -462,7 +462,7 @@ _Reading = tuple[tuple[_Ready, ...], "str | None"]
 class _RunInfo:
     """The analysis of one run text: both its readings, shared by every occurrence."""
 
-    __slots__ = ("depends", "initial", "plain", "run")
+    __slots__ = ("depends", "initial", "plain", "run", "shout")
 
     def __init__(self, depends: bool, plain: _Reading, initial: _Reading | None, run: str):
         # depends: whether the reading depends on the run opening a sentence; initial: the
@@ -472,6 +472,9 @@ class _RunInfo:
         self.plain = plain
         self.initial = initial
         self.run = run
+        # What the run is to text in capitals (see _shouting): _LOUD_SELF loud by itself,
+        # _LOUD_MAYBE loud next to a loud run, 0 never loud (worked out once per run text).
+        self.shout = (_LOUD_SELF if _loud_by_itself(run) else _LOUD_MAYBE) if run.isupper() else 0
 
 
 # A regex run's pieces that say something: (start, end, info, and the plain reading's
@@ -517,6 +520,24 @@ class _RunCache(dict[str, _Entry]):
         if len(self) >= _CACHE_LIMIT:
             self.clear()
             self.loud.clear()
+
+
+class _PieceCache(dict[str, _Entry]):
+    """Regex run -> every piece of it, silent ones too (what a field with text in capitals
+    reads, :meth:`EntityTagger._scan_loud`); a miss builds the entry, so that ``map`` looks
+    runs up in C. The owner bounds the size between fields."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[str], _Entry]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, run: str) -> _Entry:
+        """Build, store and return the entry of a run not seen yet."""
+        entry = self._make(run)
+        self[run] = entry
+        return entry
 
 
 _Known = tuple[int, str, "str | None"]
@@ -671,6 +692,7 @@ class EntityTagger:
         self._stops: frozenset[str] | None = None
         self._known_cache = _KnownCache(self._classify_surface, self._load_known())
         self._run_cache = _RunCache(self._entry)
+        self._piece_cache_all = _PieceCache(self._entry_all)
         self._info_cache: dict[str, _RunInfo] = {}
         self._piece_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._loud_plans: dict[str, _LoudPlan] = {}
@@ -1301,6 +1323,18 @@ class EntityTagger:
                 out.append((ps, pe, info, *info.plain))
         return tuple(out)
 
+    def _entry_all(self, run: str) -> _Entry:
+        """Read a regex run for the loud path: one _Piece per piece, silent ones too (a
+        sentence-initial reading may say what the plain one does not)."""
+        if not ("." in run or "'" in run or "’" in run or run[-1] == "-"):
+            info = self._analyse(run)
+            return ((0, len(run), info, *info.plain),)
+        out: list[_Piece] = []
+        for ps, pe in self._pieces(run):
+            info = self._analyse(run[ps:pe])
+            out.append((ps, pe, info, *info.plain))
+        return tuple(out)
+
     def _scan(
         self,
         field: FieldName,
@@ -1329,7 +1363,7 @@ class EntityTagger:
         except _Loud:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline, starts, runs)
             return
-        _read_entries(self, field, text, starts, entries, out, acronyms, cues)
+        _read_entries(self, field, text, starts, entries, out, acronyms, cues, None, deferred)
 
     def _scan_loud(
         self,
@@ -1350,41 +1384,23 @@ class EntityTagger:
         """
         if starts is None or texts is None:
             starts, texts = _runs(text)
-        runs: list[tuple[int, int, str]] = []
-        for s, run in zip(starts, texts, strict=True):
-            if "." in run or "'" in run or "’" in run or run[-1] == "-":
-                for ps, pe in self._pieces(run):  # a loop, not a generator (no frame per run)
-                    runs.append((s + ps, s + pe, run[ps:pe]))
-            else:
-                runs.append((s, s + len(run), run))
-        loud = [True] * len(runs) if headline else _shouting(text, runs)
-        info_get = self._info_cache.get
-        not_plain = _NOT_PLAIN
-        paren = "(" in text  # no acronym test in a field without a parenthesis
-        # Per run inline: CoNLL-style text goes this way for every run, most of them silent.
-        for (s, e, run), is_loud in zip(runs, loud, strict=True):
-            if is_loud:
-                deferred.append((field, run, s, e))
-                continue
-            info = info_get(run)
-            if info is None:
-                info = self._analyse(run)
-            if (
-                info.depends
-                and not (s > 1 and text[s - 1] == " " and text[s - 2] not in not_plain)
-                and _sentence_initial(text, s)
-            ):
-                segs, tail = info.initial or self._initial(info)
-            else:
-                segs, tail = info.plain
-            if tail is not None:
-                cues.append((e, s, tail))
-            for rs, re_, kind, surface, canonical, country, strength, role in segs:
-                end = s + re_
-                m = _Mention(field, s + rs, end, surface, kind, canonical, country, strength, role)
-                out.append(m)
-                if paren and kind != _LOC and end == e and text.startswith(("(", " ("), e):
-                    self._acronym(text, end, m, acronyms)
+        if headline:  # every piece is read last
+            for s, run in zip(starts, texts, strict=True):
+                if "." in run or "'" in run or "’" in run or run[-1] == "-":
+                    for ps, pe in self._pieces(run):
+                        deferred.append((field, run[ps:pe], s + ps, s + pe))
+                else:
+                    deferred.append((field, run, s, s + len(run)))
+            return
+        # Each run's pieces (all of them: unlike the plain scan's entries, silent ones too)
+        # from a cache, so the field costs what the plain scan costs plus one pass that
+        # finds the pieces in capitals (_loud_starts); those are read last.
+        cache = self._piece_cache_all
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        entries = list(map(cache.__getitem__, texts))
+        loud = _loud_starts(text, starts, entries)
+        _read_entries(self, field, text, starts, entries, out, acronyms, cues, loud, deferred)
 
     @staticmethod
     def _acronym(text: str, end: int, m: _Mention, acronyms: dict[str, str]) -> None:
@@ -1573,9 +1589,12 @@ def _read_entries(
     out: list[_Mention],
     acronyms: dict[str, str],
     cues: list[tuple[int, int, str]],
+    loud: list[int] | None,
+    deferred: list[tuple[FieldName, str, int, int]],
 ) -> None:
     """Turn a field's run entries into mentions and cues (the hot loop of
-    :meth:`EntityTagger._scan`).
+    :meth:`EntityTagger._scan`); the pieces starting at *loud* (in order) go to
+    *deferred* instead, to be read last.
 
     A module-level function rather than a method: the compiled build types its run
     infos and mentions (entities.pxd), so their fields are read without a look-up.
@@ -1583,9 +1602,18 @@ def _read_entries(
     append = out.append
     after_space = _AFTER_SPACE  # compiled: a typed dict (entities.pxd), its get() a C call
     paren = "(" in text  # no acronym test in a field without a parenthesis
+    # The next loud piece's start (-1: none), compared with each piece's as C integers.
+    n_loud = len(loud) if loud is not None else 0
+    next_loud = loud[0] if loud is not None and n_loud else -1
+    k_loud = 0
     for s, entry in compress(zip(starts, entries, strict=True), entries):
         for ps, pe, info, segs, tail in entry:
             base = s + ps
+            if base == next_loud and loud is not None:
+                deferred.append((field, info.run, base, s + pe))
+                k_loud += 1
+                next_loud = loud[k_loud] if k_loud < n_loud else -1
+                continue
             if info.depends:
                 # _sentence_initial, decided inline from the character before the space
                 # in the usual cases (". Officials", "said Officials").
@@ -1810,32 +1838,88 @@ def _is_headline(title: str) -> bool:
     return words >= 2 and capital >= 0.75 * words
 
 
+# A run's mark for text in capitals (_RunInfo.shout): not in capitals (0), in capitals, or
+# in capitals and loud by itself.
+_LOUD_MAYBE, _LOUD_SELF = 1, 2
+
+
+def _loud_by_itself(run: str) -> bool:
+    """Return True if *run* (in capitals) is loud by itself: two words, seven letters."""
+    return " " in run and sum(map(str.isalpha, run)) >= 7
+
+
 def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
-    """Mark runs that belong to text written in capitals (a CoNLL-style headline)."""
-    n = len(runs)
-    upper = list(map(str.isupper, map(_THIRD, runs)))  # C-level passes, no Python loop
-    loud = [False] * n
-    any_loud = False
-    # Only runs in capitals can be loud: the loops below visit those alone (compress).
-    for k in compress(range(n), upper):
-        run = runs[k][2]
-        if " " in run and sum(map(str.isalpha, run)) >= 7:
-            loud[k] = True
-            any_loud = True
-    if not any_loud:
-        return loud
-    # Single capital words next to a loud run, with no lower-case letter between, are loud.
-    for k in compress(range(n), upper):
-        if loud[k]:
-            continue
-        s, e, _run = runs[k]
-        before = k > 0 and loud[k - 1] and not _HAS_LOWER.search(text, runs[k - 1][1], s)
-        after = k + 1 < n and loud[k + 1] and not _HAS_LOWER.search(text, e, runs[k + 1][0])
-        loud[k] = bool(before or after)
-    for k in reversed(list(compress(range(n - 1), upper))):
-        if not loud[k] and loud[k + 1] and not _HAS_LOWER.search(text, runs[k][1], runs[k + 1][0]):
-            loud[k] = True
+    """Mark runs that belong to text written in capitals (a CoNLL-style headline).
+
+    The rule itself is :func:`_loud_marks`'s (this reads *runs*' texts for it).
+    """
+    ups = [
+        (k, s, e, _loud_by_itself(run)) for k, (s, e, run) in enumerate(runs) if run.isupper()
+    ]
+    loud = [False] * len(runs)
+    for up, mark in zip(ups, _loud_marks(text, ups), strict=True):
+        loud[up[0]] = mark
     return loud
+
+
+def _loud_marks(text: str, ups: list[tuple[int, int, int, bool]]) -> list[bool]:
+    """Mark the runs in capitals that belong to text written in capitals.
+
+    *ups* are the field's runs in capitals, in order: (index among all its runs, start,
+    end, loud by itself); only those can be loud, so the passes visit them alone. A
+    neighbour (index one off) that is not among them is not loud.
+    """
+    loud = [up[3] for up in ups]
+    if not any(loud):
+        return loud
+    m = len(ups)
+    # Single capital words next to a loud run, with no lower-case letter between, are loud.
+    for j in range(m):
+        if loud[j]:
+            continue
+        k, s, e, _self = ups[j]
+        before = (
+            j > 0
+            and loud[j - 1]
+            and ups[j - 1][0] == k - 1
+            and not _HAS_LOWER.search(text, ups[j - 1][2], s)
+        )
+        after = (
+            j + 1 < m
+            and loud[j + 1]
+            and ups[j + 1][0] == k + 1
+            and not _HAS_LOWER.search(text, e, ups[j + 1][1])
+        )
+        loud[j] = bool(before or after)
+    for j in range(m - 2, -1, -1):
+        if (
+            not loud[j]
+            and loud[j + 1]
+            and ups[j + 1][0] == ups[j][0] + 1
+            and not _HAS_LOWER.search(text, ups[j][2], ups[j + 1][1])
+        ):
+            loud[j] = True
+    return loud
+
+
+def _loud_starts(text: str, starts: list[int], entries: list[_Entry]) -> list[int]:
+    """Return the starts of the loud pieces of a field (in order), given every run's
+    pieces (:meth:`EntityTagger._entry_all`): :func:`_shouting`'s rule."""
+    ups: list[tuple[int, int, int, bool]] = []
+    any_loud = False
+    k = 0  # the piece's index among all the field's pieces
+    for s, entry in zip(starts, entries, strict=True):
+        for piece in entry:
+            info = piece[2]
+            shout = info.shout
+            if shout:
+                ups.append((k, s + piece[0], s + piece[1], shout == _LOUD_SELF))
+                if shout == _LOUD_SELF:
+                    any_loud = True
+            k += 1
+    if not any_loud:
+        return []
+    return [up[1] for up, mark in zip(ups, _loud_marks(text, ups), strict=True) if mark]
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -2114,7 +2198,6 @@ def _group(
 _RANK: Final = itemgetter(0)
 _FIRST: Final = _RANK
 _SECOND: Final = itemgetter(1)
-_THIRD: Final = itemgetter(2)
 _COUNT_UNIT: Final = 1 << 42  # above any order (_BODY_ORDER + offset)
 
 
