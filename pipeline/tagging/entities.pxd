@@ -13,6 +13,11 @@ cdef class _Mention:
 @cython.locals(m=_Mention)
 cpdef _cue_context(kept, cue_lists)
 
+# A mention made by filling the fields (no __init__ call): offsets as C integers.
+@cython.locals(m=_Mention)
+cpdef _Mention _new_mention(field, Py_ssize_t start, Py_ssize_t end, surface, kind, canonical,
+                            country, cstrength, role)
+
 cpdef _attribute(str text, _Mention m, tuple cue, t, org_ends, known, cores)
 
 @cython.locals(cue=tuple, end=Py_ssize_t, best_end=Py_ssize_t)
@@ -28,7 +33,7 @@ cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_list
 @cython.locals(info=_RunInfo, m=_Mention, after_space=dict, paren=bint, s=Py_ssize_t,
                ps=Py_ssize_t, pe=Py_ssize_t, base=Py_ssize_t, rs=Py_ssize_t, re_=Py_ssize_t,
                start=Py_ssize_t, end=Py_ssize_t, n_loud=Py_ssize_t, next_loud=Py_ssize_t,
-               k_loud=Py_ssize_t)
+               k_loud=Py_ssize_t, n=Py_ssize_t, k=Py_ssize_t, entry=tuple)
 cpdef _read_entries(tagger, field, str text, list starts, list entries, list out, acronyms,
                     list cues, list loud, list deferred)
 

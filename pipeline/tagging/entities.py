@@ -55,7 +55,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib.machinery import EXTENSION_SUFFIXES
-from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
@@ -634,6 +633,33 @@ class _Mention:
 
 
 _BODY_ORDER: Final = 1 << 40
+
+
+def _new_mention(
+    field: FieldName,
+    start: int,
+    end: int,
+    surface: str,
+    kind: int,
+    canonical: str,
+    country: str | None,
+    cstrength: int,
+    role: str | None,
+) -> _Mention:
+    """Make a mention as ``_Mention(...)`` does, for the hot loops: compiled, a direct C call
+    that fills the fields without the constructor's argument parsing (entities.pxd)."""
+    m = _Mention.__new__(_Mention)
+    m.field = field
+    m.start = start
+    m.end = end
+    m.surface = surface
+    m.kind = kind
+    m.canonical = canonical
+    m.country = country
+    m.cstrength = cstrength
+    m.role = role
+    m.order = start if field == "title" else start + _BODY_ORDER
+    return m
 
 
 def _mention(
@@ -1350,8 +1376,8 @@ class EntityTagger:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline)
             return
         # The hot loop: one cached reading per distinct run. Finding the runs, their text and
-        # their entries (a miss builds it) are C-level passes (map), and Python only sees
-        # the runs that say something (compress). Text in capitals (a run of two or more
+        # their entries (a miss builds it) are C-level passes (map), and the loop only reads
+        # the runs that say something (_read_entries). Text in capitals (a run of two or more
         # capitals-only words that is not title-cased) sends the field the slow way.
         starts, runs = _runs(text)
         cache = self._run_cache
@@ -1606,7 +1632,15 @@ def _read_entries(
     n_loud = len(loud) if loud is not None else 0
     next_loud = loud[0] if loud is not None and n_loud else -1
     k_loud = 0
-    for s, entry in compress(zip(starts, entries, strict=True), entries):
+    n = len(entries)
+    if len(starts) != n:
+        raise ValueError("starts and entries differ in length")
+    # An index loop: compiled, C reads of both lists (no zip tuples, no compress).
+    for k in range(n):
+        entry = entries[k]
+        if not entry:
+            continue
+        s = starts[k]
         for ps, pe, info, segs, tail in entry:
             base = s + ps
             if base == next_loud and loud is not None:
@@ -1631,7 +1665,9 @@ def _read_entries(
             for rs, re_, kind, surface, canonical, country, strength, role in segs:
                 end = base + re_
                 start = base + rs
-                m = _Mention(field, start, end, surface, kind, canonical, country, strength, role)
+                m = _new_mention(
+                    field, start, end, surface, kind, canonical, country, strength, role
+                )
                 append(m)
                 if paren and kind != _LOC and text.startswith(("(", " ("), end):
                     tagger._acronym(text, end, m, acronyms)
