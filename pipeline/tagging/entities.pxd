@@ -13,6 +13,9 @@ cdef class _Mention:
 @cython.locals(m=_Mention)
 cpdef _cue_context(kept, cue_lists)
 
+# A body mention's order offset as a C integer (2**40: a mention's order is C arithmetic).
+cdef Py_ssize_t _BODY_ORDER
+
 # A mention made by filling the fields (no __init__ call): offsets as C integers.
 @cython.locals(m=_Mention)
 cpdef _Mention _new_mention(field, Py_ssize_t start, Py_ssize_t end, surface, kind, canonical,
@@ -37,6 +40,8 @@ cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_list
 cpdef _read_entries(tagger, field, str text, list starts, list entries, list out, acronyms,
                     list cues, list loud, list deferred)
 
+cpdef bint _has_loud(list entries)
+
 # The loud path's pass over a field's pieces: C integers, typed run infos.
 @cython.locals(ups=list, any_loud=bint, k=Py_ssize_t, s=Py_ssize_t, entry=tuple, piece=tuple,
                info=_RunInfo, shout=int)
@@ -53,8 +58,9 @@ cpdef _previous_word(text, start)
 cpdef _sentence_end_in(text, start, end)
 @cython.locals(low=Py_ssize_t, end=Py_ssize_t, k=Py_ssize_t)
 cpdef _role_before(str text, Py_ssize_t start, t)
-@cython.locals(w=str, words=Py_ssize_t, capital=Py_ssize_t)
-cpdef _is_headline(title)
+@cython.locals(words=Py_ssize_t, capital=Py_ssize_t, length=Py_ssize_t, ch=Py_UCS4,
+               first=Py_UCS4)
+cpdef _is_headline(str title)
 cpdef _name_parts(canonical)
 cpdef list _shouting(str text, list runs)
 

@@ -487,38 +487,51 @@ class _Loud(Exception):
     """Raised by a run-cache miss on a run in capitals: stop and scan the field slowly."""
 
 
+# The run cache's entry for a run in capitals: a tuple of its own (compared by identity; an
+# empty tuple would be every silent run's), whose one piece says nothing.
+_LOUD_ENTRY: Final[_Entry] = ((0, 0, _RunInfo(False, _EMPTY, _EMPTY, ""), (), None),)
+
+
 class _RunCache(dict[str, _Entry]):
     """Regex run -> its entry; a miss builds the entry, so that ``map`` looks runs up in C.
 
-    A run in capitals ("UN SECURITY COUNCIL") gets an empty entry, joins :attr:`loud`
-    and raises :class:`_Loud` (ending the look-up pass early, as its field is then
-    scanned the slow way, :meth:`EntityTagger._scan_loud`).
-    The owner bounds the size between fields (:meth:`trim`), never during a look-up pass,
-    so that the entries and the loud set of one field always agree.
+    A run in capitals ("UN SECURITY COUNCIL") gets :data:`_LOUD_ENTRY` and raises
+    :class:`_Loud` (ending the look-up pass early, as its field is then scanned the slow
+    way, :meth:`EntityTagger._scan_loud`); met again, its entry sends the field that way
+    (:func:`_has_loud`).
+    The owner bounds the size between fields (:meth:`trim`), never during a look-up pass.
     """
 
-    __slots__ = ("_make", "loud")
+    __slots__ = ("_make",)
 
     def __init__(self, make: Callable[[str], _Entry]) -> None:
         super().__init__()
         self._make = make
-        self.loud: set[str] = set()
 
     def __missing__(self, run: str) -> _Entry:
         """Build, store and return the entry of a run not seen yet."""
         if " " in run and not run.istitle() and _LOUD_HINT.search(run):
-            self.loud.add(run)
-            self[run] = ()
+            self[run] = _LOUD_ENTRY
             raise _Loud
         entry = self._make(run)
         self[run] = entry
         return entry
 
     def trim(self) -> None:
-        """Empty the cache (and the loud set with it) once it holds the limit."""
+        """Empty the cache once it holds the limit."""
         if len(self) >= _CACHE_LIMIT:
             self.clear()
-            self.loud.clear()
+
+
+def _has_loud(entries: list[_Entry]) -> bool:
+    """Return True if a run's entry is :data:`_LOUD_ENTRY` (compiled: a C loop of pointer
+    tests, where a set of loud runs cost a hash look-up per run)."""
+    loud_entry = _LOUD_ENTRY
+    # A loop, not any(generator): Cython cannot compile the generator in this cpdef.
+    for entry in entries:  # noqa: SIM110
+        if entry is loud_entry:
+            return True
+    return False
 
 
 class _PieceCache(dict[str, _Entry]):
@@ -1383,9 +1396,9 @@ class EntityTagger:
         cache = self._run_cache
         cache.trim()
         try:
-            if cache.loud and not cache.loud.isdisjoint(runs):
-                raise _Loud
             entries = list(map(cache.__getitem__, runs))
+            if _has_loud(entries):
+                raise _Loud
         except _Loud:
             self._scan_loud(field, text, out, deferred, acronyms, cues, headline, starts, runs)
             return
@@ -1502,7 +1515,7 @@ class EntityTagger:
             known.setdefault(m.surface.lower(), m)
             if m.kind == _PERSON and " " in m.canonical:
                 known.setdefault(m.canonical.rpartition(" ")[2].lower(), m)
-        known_heads = {" ".join(key.split(" ", 2)[:2]) for key in known if " " in key}
+        known_heads: set[str] | None = None  # built when first needed (seldom: see longer)
         plans = self._loud_plans
         table = self._known_cache.__getitem__
         word_known = self._known_cache.get  # one word: see _analyse_uncached
@@ -1519,19 +1532,23 @@ class EntityTagger:
             while i < n:
                 found: tuple[int, str, str | None] | None = None
                 j = n if n - i < 4 else i + 4
-                if j > i + 1 and (longer[i] or f"{lows[i]} {lows[i + 1]}" in known_heads):
-                    while j > i + 1:  # the spans of two words or more, longest first
-                        src = known.get(" ".join(lows[i:j]))
-                        if src is not None:
-                            found = (src.kind, src.canonical, src.country)
+                if j > i + 1 and not longer[i]:
+                    if known_heads is None:
+                        known_heads = {" ".join(k.split(" ", 2)[:2]) for k in known if " " in k}
+                    if f"{lows[i]} {lows[i + 1]}" not in known_heads:
+                        j = i + 1  # no span of two words or more is known from here
+                while j > i + 1:  # the spans of two words or more, longest first
+                    src = known.get(" ".join(lows[i:j]))
+                    if src is not None:
+                        found = (src.kind, src.canonical, src.country)
+                        break
+                    if longer[i]:
+                        words = " ".join(cased[i:j])
+                        kind, canonical, code = table(words)
+                        if kind >= 0:
+                            found = (kind, canonical or words, code)
                             break
-                        if longer[i]:
-                            words = " ".join(cased[i:j])
-                            kind, canonical, code = table(words)
-                            if kind >= 0:
-                                found = (kind, canonical or words, code)
-                                break
-                        j -= 1
+                    j -= 1
                 if found is None:  # the word alone
                     j = i + 1
                     src = known.get(lows[i])
@@ -1866,11 +1883,21 @@ def _title_case_word(word: str) -> str:
 def _is_headline(title: str) -> bool:
     """Return True if *title* is written in capitals or Title Case."""
     words = capital = 0
-    for w in title.split():  # one loop, no intermediate list
-        if len(w) > 3 and w[0].isalpha():
-            words += 1
-            if w[0].isupper():
-                capital += 1
+    # The words of title.split() read in one loop over the characters (compiled: a C loop,
+    # no word strings): each word's length and first character.
+    length = 0
+    first = " "
+    for ch in title + " ":  # a space after the last word ends it
+        if ch.isspace():
+            if length > 3 and first.isalpha():
+                words += 1
+                if first.isupper():
+                    capital += 1
+            length = 0
+        else:
+            if not length:
+                first = ch
+            length += 1
     return words >= 2 and capital >= 0.75 * words
 
 
