@@ -1916,9 +1916,7 @@ def _shouting(text: str, runs: list[tuple[int, int, str]]) -> list[bool]:
 
     The rule itself is :func:`_loud_marks`'s (this reads *runs*' texts for it).
     """
-    ups = [
-        (k, s, e, _loud_by_itself(run)) for k, (s, e, run) in enumerate(runs) if run.isupper()
-    ]
+    ups = [(k, s, e, _loud_by_itself(run)) for k, (s, e, run) in enumerate(runs) if run.isupper()]
     loud = [False] * len(runs)
     for up, mark in zip(ups, _loud_marks(text, ups), strict=True):
         loud[up[0]] = mark

@@ -355,3 +355,79 @@ def test_last_cue_is_what_bisecting_the_sorted_cues_finds(
     ordered = sorted(cues)
     k = bisect_right([cue[0] for cue in ordered], pos) - 1
     assert entities_module._last_cue(list(cues), pos) == (ordered[k] if k >= 0 else None)
+
+
+LOUD_BODIES = [
+    BODIES[1],
+    BODIES[2],
+    # A silent run's sentence-initial reading says something ("Battle" is a common word):
+    # the field in capitals reads it, as it always did.
+    "NEW DELHI (Reuters) - Talks went on. Battle Kovacs Brennan ended in May. SOCCER - INDIA"
+    " WIN . Mr. Kovacs of the Asian Football Confederation (AFC) said INDIA played well.",
+]
+
+
+def _scan_loud_reference(
+    tagger: EntityTagger, text: str
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[int, int, str]]]:
+    """A field with text in capitals read plainly: every piece of every run, the pieces in
+    capitals deferred by the capitals rule, the others read one by one (their
+    sentence-initial reading where they open a sentence)."""
+    pieces: list[tuple[int, int, str]] = []
+    for match in entities_module._RUN.finditer(text):
+        s, run_text = match.start(), match.group()
+        for ps, pe in tagger._pieces(run_text):
+            pieces.append((s + ps, s + pe, run_text[ps:pe]))
+    loud = _shouting_reference(text, pieces)
+    mentions: list[tuple[object, ...]] = []
+    deferred: list[tuple[object, ...]] = []
+    cues: list[tuple[int, int, str]] = []
+    for (s, e, piece), is_loud in zip(pieces, loud, strict=True):
+        if is_loud:
+            deferred.append(("body", piece, s, e))
+            continue
+        info = tagger._analyse(piece)
+        opens = info.depends and _sentence_initial_reference(text, s)
+        segs, tail = tagger._initial(info) if opens else info.plain
+        if tail is not None:
+            cues.append((e, s, tail))
+        for rs, re_, _kind, surface, canonical, country, strength, role in segs:
+            mentions.append((s + rs, s + re_, surface, canonical, country, strength, role))
+    return mentions, deferred, cues
+
+
+@pytest.mark.parametrize("body", LOUD_BODIES)
+def test_loud_field_reads_every_piece(body: str) -> None:
+    """A field with text in capitals (cached piece entries, marks kept on run infos, the
+    plain scan's loop) reads what the straightforward per-piece reading does."""
+    tagger = fresh()
+    for _ in range(2):  # cold, then warm caches
+        out: list[entities_module._Mention] = []
+        deferred: list[tuple[str, str, int, int]] = []
+        cues: list[tuple[int, int, str]] = []
+        tagger._scan("body", body, out, deferred, {}, cues, False)
+        got = [
+            (m.start, m.end, m.surface, m.canonical, m.country, m.cstrength, m.role) for m in out
+        ]
+        assert (got, deferred, cues) == _scan_loud_reference(tagger, body)
+
+
+def test_loud_field_keeps_a_sentence_initial_reading() -> None:
+    """The case LOUD_BODIES[2] holds: a run silent in its plain reading says something at
+    a sentence start, and the field in capitals reads it."""
+    entities = run(fresh(), "", LOUD_BODIES[2])
+    assert ("Kovacs Brennan", "PERSON") in [(e["text"], e["type"]) for e in entities]
+
+
+def _is_headline_reference(title: str) -> bool:
+    """The headline rule read plainly, over title.split()."""
+    words = [w for w in title.split() if len(w) > 3 and w[0].isalpha()]
+    capital = sum(1 for w in words if w[0].isupper())
+    return len(words) >= 2 and capital >= 0.75 * len(words)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="Abcd É1'\t\n\u00a0\u2003\u3000xyzQ", max_size=40))
+def test_is_headline_matches_the_split_rule(title: str) -> None:
+    """_is_headline (one loop over the characters) agrees with the rule over title.split()."""
+    assert entities_module._is_headline(title) == _is_headline_reference(title)
