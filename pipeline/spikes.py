@@ -138,18 +138,19 @@ class SpikeWindows:
         by_number = {int(k): v for k, v in buckets.items()}
         latest = max(by_number)
         w = self.per_window
-
-        def window(end: int) -> tuple[int, float]:
-            n, total = 0, 0.0
-            for b in range(end - w + 1, end + 1):
-                got = by_number.get(b)
-                if got is not None:
-                    n += int(got[0])
-                    total += float(got[1])
-            return n, total
-
-        articles, total = window(latest)
-        baseline = [window(latest - w * i)[1] for i in range(1, self.baseline_windows + 1)]
+        # Window i (0: current) holds the buckets latest - w*i - w + 1 .. latest - w*i. One
+        # pass over the kept buckets, in ascending order: each window's sum adds them in the
+        # order a bucket-by-bucket walk of that window would.
+        counts = [0] * (self.baseline_windows + 1)
+        totals = [0.0] * (self.baseline_windows + 1)
+        for b in sorted(by_number):
+            i = (latest - b) // w
+            if i <= self.baseline_windows:
+                got = by_number[b]
+                counts[i] += int(got[0])
+                totals[i] += float(got[1])
+        articles, total = counts[0], totals[0]
+        baseline = totals[1:]
         return WindowView(
             articles,
             total,

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.spikes import SpikeWindows, assess
 
@@ -103,3 +105,43 @@ def test_burst_in_buckets_fires_through_assess() -> None:
     view = win.view(state)
     v = assess(view.articles, view.total, view.baseline, active=False, **KW)
     assert v.fire, view
+
+
+def _walked_view(windows: SpikeWindows, state: dict[str, Any]) -> tuple[int, float, list[float]]:
+    """The window sums by the definition: walk each window bucket by bucket."""
+    by_number = {int(k): v for k, v in state["b"].items()}
+    latest = max(by_number)
+    w = windows.per_window
+
+    def window(end: int) -> tuple[int, float]:
+        n, total = 0, 0.0
+        for b in range(end - w + 1, end + 1):
+            if b in by_number:
+                n += int(by_number[b][0])
+                total += float(by_number[b][1])
+        return n, total
+
+    n, total = window(latest)
+    return n, total, [window(latest - w * i)[1] for i in range(1, windows.baseline_windows + 1)]
+
+
+@given(
+    st.integers(1, 4),
+    st.integers(0, 5),
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(1, 5), st.floats(0, 100, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_view_sums_as_a_bucket_by_bucket_walk(
+    per_window: int, baseline: int, records: list[tuple[int, int, float]]
+) -> None:
+    """The one-pass view gives exactly (same floats) the sums of walking every window."""
+    windows = SpikeWindows(300.0, per_window, baseline)
+    state: dict[str, Any] | None = None
+    for bucket, articles, total in records:
+        state = windows.add(state, bucket, articles, total)
+        view = windows.view(state)
+        assert (view.articles, view.total, view.baseline) == _walked_view(windows, state)
