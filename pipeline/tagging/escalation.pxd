@@ -97,12 +97,12 @@ cdef dict _SIGNAL
 @cython.locals(i=Py_ssize_t, values=tuple)
 cpdef str level_for(score, thresholds=*)
 
-# A C constant: the slice in _tail_may_match is a direct substring.
+# A C constant.
 cdef Py_ssize_t _HEAD_LEN
 
-@cython.locals(n=Py_ssize_t, pos=Py_ssize_t, _=Py_ssize_t)
-cpdef bint _tail_may_match(str padded, Py_ssize_t space, Py_ssize_t words, str heads,
-                           frozenset prefixes=*) except -1
+@cython.locals(buf=cython.p_uchar, n=Py_ssize_t, pos=Py_ssize_t, _=Py_ssize_t)
+cpdef bint _tail_may_match(bytes folded, Py_ssize_t space, Py_ssize_t words, bytes heads,
+                           tuple prefixes=*) except -1
 
 @cython.locals(i=Py_ssize_t)
 cpdef bint _holds_any(str text, Py_ssize_t lo, Py_ssize_t hi, str chars) except -1
