@@ -66,10 +66,9 @@ cdef class EscalationTagger:
 
     cpdef _Cues _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
 
-    @cython.locals(n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, k=Py_ssize_t, h=Py_ssize_t,
-                   t=Py_ssize_t, n_hits=Py_ssize_t, r0=Py_ssize_t, r1=Py_ssize_t, s0=Py_ssize_t,
-                   s1=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t,
-                   idx=Py_ssize_t, out=list, hits=list, own=list, values=list)
+    @cython.locals(h=Py_ssize_t, n_hits=Py_ssize_t, s0=Py_ssize_t, s1=Py_ssize_t,
+                   lo=Py_ssize_t, hi=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t,
+                   idx=Py_ssize_t, out=list, hits=list, own=list, values=list, joined=bytes)
     cpdef list _all_cues(self, folded, str padded, str text, list sentences)
 
     @cython.locals(text=str, padded=str, n_words=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t,
@@ -79,7 +78,8 @@ cdef class EscalationTagger:
 
     # C doubles: the same IEEE sums and products as Python floats (no FMA on this target).
     @cython.locals(total=double, group=double, weight=double, decay=double, n=Py_ssize_t,
-                   k=Py_ssize_t, weights=list, decays=tuple)
+                   k=Py_ssize_t, k_scale=double, saturation=double, weights=list,
+                   decays=tuple)
     cpdef _score(self, dict by_group, Py_ssize_t n_signals)
 
     @cython.locals(i=Py_ssize_t)
@@ -96,6 +96,9 @@ cdef dict _SIGNAL
 
 @cython.locals(i=Py_ssize_t, values=tuple)
 cpdef str level_for(score, thresholds=*)
+
+@cython.locals(scaled=double, frac=double)
+cpdef double _round1(double value) except? -1.0
 
 # A C constant.
 cdef Py_ssize_t _HEAD_LEN

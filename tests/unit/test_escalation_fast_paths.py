@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import Any
 
@@ -25,6 +26,7 @@ from pipeline.tagging.escalation import (
     _marked,
     _ordered_actors,
     _plain_end,
+    _round1,
     _sentence_mentions,
     _sentence_span,
     _stops,
@@ -246,3 +248,40 @@ def test_plain_end_is_the_set_test(text: str) -> None:
     """_plain_end(text, p) is ``text[p - 2 : p] in _PLAIN_ENDS`` at every offset."""
     for p in range(len(text)):
         assert _plain_end(text, p) == (text[p - 2 : p] in _PLAIN_ENDS)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=-10.0, max_value=2e6),
+        st.sampled_from([math.nan, math.inf, -0.0, 0.0]),
+        st.integers(min_value=0, max_value=4000).map(lambda i: i / 40),  # ties: x.x5, quarters
+        st.integers(min_value=0, max_value=4000).map(lambda i: math.nextafter(i / 40, 1e9)),
+        st.integers(min_value=0, max_value=4000).map(lambda i: math.nextafter(i / 40, -1e9)),
+    )
+)
+def test_round1_is_round_to_one_decimal(value: float) -> None:
+    """_round1 gives round(value, 1) to the bit (ties, signs of zero and NaN included)."""
+    got, expected = _round1(value), round(value, 1)
+    assert repr(got) == repr(expected)
+
+
+def test_one_cue_scan_finds_each_sentences_own_cues() -> None:
+    """_all_cues (one scan of the joined sentences) equals a scan of each sentence alone."""
+    rng = random.Random(7)
+    words = ["not", "could", "if", "reportedly", "according", "to", "denied", "the", "attack"]
+    words += ["but", ",", "said", "troops", "may", "no", "reports", "of", "allegedly", "."]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
+        folded = _marked(text).replace(b".", b" ")
+        padded = folded.decode("latin-1")
+        stops = _stops(text)
+        sentences: list[tuple[int, int]] = []
+        s1 = 0
+        for offset in sorted(rng.sample(range(len(text)), min(4, len(text)))):
+            if offset >= s1 and not text[offset].isspace():
+                sentences.append(_sentence_span(text, offset, s1, stops))
+                s1 = sentences[-1][1]
+        joined = TAGGER._all_cues(folded, padded, text, sentences)
+        alone = [TAGGER._sentence_cues(folded, padded, text, s0, s1) for s0, s1 in sentences]
+        assert [(c.cues, c.breaks) for c in joined] == [(c.cues, c.breaks) for c in alone]
