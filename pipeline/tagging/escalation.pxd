@@ -61,7 +61,7 @@ cdef class EscalationTagger:
                    start=Py_ssize_t, neg_end=Py_ssize_t, last_end=Py_ssize_t, s0=Py_ssize_t,
                    s1=Py_ssize_t, before=Py_ssize_t, t_words=Py_ssize_t, phrases=list, contexts=list, signal=dict, cues=_Cues,
                    sentence_cues=list, sentences=list, span=tuple, mentions=list, s_index=Py_ssize_t, templates=list,
-                   template=dict)
+                   template=dict, buf=cython.p_uchar, adjacent=bint, pairs=bytes)
     cpdef _tag_field(self, field, field_text, countries, entities, list out, dict by_group)
 
     cpdef _Cues _sentence_cues(self, folded, str padded, str text, Py_ssize_t s0, Py_ssize_t s1)
