@@ -88,6 +88,10 @@ cdef class EscalationTagger:
 @cython.locals(start=Py_ssize_t, end=Py_ssize_t, last_end=Py_ssize_t, cues=_Cues)
 cpdef _Cues _cues_of(list found)
 
+@cython.locals(i=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, next_start=Py_ssize_t,
+               next_end=Py_ssize_t)
+cpdef bint _start_longest_ordered(list found) except -1
+
 @cython.locals(pos=Py_ssize_t)
 cpdef bint _voided(list contexts, tuple unless, Py_ssize_t s0, Py_ssize_t s1) except -1
 

@@ -1018,7 +1018,13 @@ class EscalationTagger:
         for i, key_start, end in hits:
             end_idx = end - 1
             for prefix, tail, kind, _, ref, p_weights, t_words, heads, prefixes in values[i]:
-                space = padded.find(" ", end_idx) if prefix else end_idx
+                space = end_idx
+                if prefix:  # the key's last word may go on: its end, the next space
+                    if folded is not None:
+                        while buf[space] != 32:  # C reads; folded ends with b" "
+                            space += 1
+                    else:
+                        space = padded.find(" ", end_idx)
                 if tail is not None:
                     # Most tails fail: a scan of the next words' first characters rules
                     # out most failures for a fraction of the regex's cost.
@@ -1205,7 +1211,8 @@ class EscalationTagger:
         # One character test rules out most phrases (see _adjacent_end).
         if n_words and padded[start - 1] in self._adjacent_end:
             lo = max(s0, start - 12 * n_words)
-            if text[start - 1 : start].isspace() and not _holds_any(
+            # A C character test when compiled (no one-character substring).
+            if start >= 1 and text[start - 1].isspace() and not _holds_any(
                 text, max(lo, start - 3), start, self._break_chars
             ):
                 # rsplit: only the last words are needed (same as split()[-n_words:]).
@@ -1307,8 +1314,11 @@ def _cues_of(found: list[tuple[int, int, _Pattern]]) -> _Cues:
         return _NO_CUES
     cues = _Cues([], [])
     last_end = -1
-    # Overlapping cues: the longest wins ("continued their" over "their").
-    found.sort(key=_start_longest)
+    # Overlapping cues: the longest wins ("continued their" over "their"). Found by end,
+    # they are mostly in order already: then no sort (a key call and a tuple an item),
+    # which, stable, would change nothing.
+    if not _start_longest_ordered(found):
+        found.sort(key=_start_longest)
     for start, end, p in found:
         if p.kind == _KIND_BREAK:
             cues.breaks.append(start)
@@ -1316,6 +1326,16 @@ def _cues_of(found: list[tuple[int, int, _Pattern]]) -> _Cues:
             cues.cues.append((start, end, p.ref))
             last_end = end
     return cues
+
+
+def _start_longest_ordered(found: list[tuple[int, int, _Pattern]]) -> bool:
+    """Return True if *found* is sorted by :func:`_start_longest` (a C loop when compiled)."""
+    for i in range(1, len(found)):
+        start, end = found[i - 1][0], found[i - 1][1]
+        next_start, next_end = found[i][0], found[i][1]
+        if start > next_start or (start == next_start and end < next_end):
+            return False
+    return True
 
 
 def _voided(contexts: list[tuple[int, int]], unless: tuple[int, ...], s0: int, s1: int) -> bool:
