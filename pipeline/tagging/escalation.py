@@ -17,7 +17,7 @@ over its ASCII encoding, other characters folded to one byte each (see
 only around the phrases found, once per sentence and shared by its signals:
 sentence ends by ``str.find`` over a map of the field's stops, modality
 cues and clause-break words by a second automaton run only over the bytes of
-the sentences that hold a signal (one scan for adjacent ones), actors by one
+the sentences that hold a signal (one scan of them joined), actors by one
 scan of the field's mentions that sorts them into those sentences.
 
 Matching is by phrase, not bag of words: "military" alone is nothing,
