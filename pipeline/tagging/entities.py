@@ -603,7 +603,7 @@ _LoudPlan = tuple[list[str], list[str], list[int], list[int], list[bool], list[b
 
 
 class _Mention:
-    """One raw mention, before the article-level merge."""
+    """One raw mention, before the article-level merge (made by :func:`_new_mention`)."""
 
     __slots__ = (
         "canonical",
@@ -617,32 +617,16 @@ class _Mention:
         "start",
         "surface",
     )
-
-    def __init__(
-        self,
-        field: FieldName,
-        start: int,
-        end: int,
-        surface: str,
-        kind: int,
-        canonical: str,
-        country: str | None,
-        cstrength: int,
-        role: str | None,
-    ) -> None:
-        # Callers pass a canonical ("" is not one) and a strength of 0 for no country
-        # unless from a table (see _mention).
-        self.field: FieldName = field
-        self.start = start
-        self.end = end
-        self.surface = surface
-        self.kind = kind
-        self.canonical = canonical
-        self.country = country
-        self.cstrength = cstrength
-        self.role = role
-        # Sort key: title before body, then by offset.
-        self.order = start if field == "title" else start + _BODY_ORDER
+    field: FieldName
+    start: int
+    end: int
+    surface: str
+    kind: int
+    canonical: str
+    country: str | None
+    cstrength: int
+    role: str | None
+    order: int
 
 
 _BODY_ORDER: Final = 1 << 40
@@ -659,8 +643,12 @@ def _new_mention(
     cstrength: int,
     role: str | None,
 ) -> _Mention:
-    """Make a mention as ``_Mention(...)`` does, for the hot loops: compiled, a direct C call
-    that fills the fields without the constructor's argument parsing (entities.pxd)."""
+    """Make a mention by filling its fields (the one place that does; compiled, a direct C
+    call, with no constructor's argument parsing: entities.pxd).
+
+    Callers pass a canonical ("" is not one) and a strength of 0 for no country unless from
+    a table (see :func:`_mention`). ``order`` is the sort key: title before body, then offset.
+    """
     m = _Mention.__new__(_Mention)
     m.field = field
     m.start = start
@@ -687,7 +675,7 @@ def _mention(
     role: str | None,
 ) -> _Mention:
     """Make a mention: canonical defaults to the surface, no country means no strength."""
-    return _Mention(
+    return _new_mention(
         field,
         start,
         end,
@@ -1564,7 +1552,7 @@ class EntityTagger:
                         start = s + offs[i]
                         end = s + ends[j - 1]
                         out.append(
-                            _Mention(
+                            _new_mention(
                                 field,
                                 start,
                                 end,
