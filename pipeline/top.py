@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import threading
 import time
 import urllib.request
@@ -439,6 +440,22 @@ def fetch_metrics(urls: Sequence[str], timeout: float = 2.0) -> Samples:
     return merge_samples(snapshots)
 
 
+#: How long the alert feed's consumer may wait for its first broker (ms).
+_BOOTSTRAP_TIMEOUT_MS: Final = 5_000
+
+
+def _listening(servers: Sequence[str], timeout: float = 1.0) -> bool:
+    """Return True if one of *servers* (``host:port``) accepts a TCP connection."""
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 class AlertFeed:
     """Follow the alerts topic from a daemon thread with a group-less ``KafkaConsumer``.
 
@@ -446,6 +463,12 @@ class AlertFeed:
     is not empty at start), then follows new alerts. Connection errors are
     retried and reported through :attr:`status`; decoded rows wait in a queue
     until :meth:`drain`.
+
+    A consumer is made only once a bootstrap server accepts a TCP connection:
+    kafka-python (3.0) starts its network thread before it bootstraps, and a
+    constructor that fails to bootstrap leaves that thread running, one more on
+    every retry while the broker is down. Its bootstrap wait is short
+    (:data:`_BOOTSTRAP_TIMEOUT_MS`), so that :meth:`stop` is honoured soon.
     """
 
     def __init__(self, bootstrap_servers: str, topic: str, *, backlog: int = 10) -> None:
@@ -487,12 +510,16 @@ class AlertFeed:
     def _follow(self) -> None:
         from kafka import KafkaConsumer, TopicPartition
 
+        servers = self.bootstrap_servers.split(",")
+        if not _listening(servers):
+            raise ConnectionError(f"no broker listening at {self.bootstrap_servers}")
         consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers.split(","),
+            bootstrap_servers=servers,
             group_id=None,
             enable_auto_commit=False,
             client_id="brinkwatch-top",
             request_timeout_ms=10_000,
+            bootstrap_timeout_ms=_BOOTSTRAP_TIMEOUT_MS,
         )
         try:
             partitions: set[int] = set()

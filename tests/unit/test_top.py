@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+import socket
+import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -18,6 +21,7 @@ from pipeline.top import (
     AlertRow,
     Samples,
     TopState,
+    _listening,
     fetch_metrics,
     histogram_quantile,
     merge_samples,
@@ -266,3 +270,30 @@ def test_run_survives_an_unreachable_metrics_endpoint() -> None:
     url = f"http://127.0.0.1:{free_port()}/metrics"
     assert run(settings, url, refresh_s=0.01, console=console, max_frames=2) == 0
     assert "metrics: URLError" in out.getvalue()
+
+
+def test_alert_feed_without_a_broker_says_so_and_leaves_no_thread() -> None:
+    """With nothing listening, the feed reports it, makes no Kafka client, and stops at once.
+
+    (A kafka-python consumer that fails to bootstrap leaves its network thread behind.)
+    """
+    before = {t.ident for t in threading.enumerate()}
+    feed = AlertFeed(f"127.0.0.1:{free_port()}", "news.alerts").start()
+    deadline = time.monotonic() + 10
+    while "no broker listening" not in feed.status and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "no broker listening" in feed.status
+    feed.stop(timeout=5.0)
+    time.sleep(0.2)
+    left = [t.name for t in threading.enumerate() if t.ident not in before]
+    assert left == []
+
+
+def test_listening_tells_an_open_port_from_a_closed_one() -> None:
+    """The feed's pre-check connects to the first server that answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert _listening([f"127.0.0.1:{free_port()}", f"127.0.0.1:{port}"])
+    assert not _listening([f"127.0.0.1:{free_port()}", "nonsense"])
