@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 import threading
 import time
 import urllib.request
@@ -444,15 +443,14 @@ def fetch_metrics(urls: Sequence[str], timeout: float = 2.0) -> Samples:
 _BOOTSTRAP_TIMEOUT_MS: Final = 5_000
 
 
-def _listening(servers: Sequence[str], timeout: float = 1.0) -> bool:
+def _listening(servers: Sequence[str], timeout: float = 0.5) -> bool:
     """Return True if one of *servers* (``host:port``) accepts a TCP connection."""
+    from pipeline.broker import wait_for_port
+
     for server in servers:
         host, _, port = server.strip().rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout):
-                return True
-        except (OSError, ValueError):
-            continue
+        if port.isdigit() and wait_for_port(host.strip("[]") or "localhost", int(port), timeout):
+            return True
     return False
 
 
