@@ -647,7 +647,7 @@ def _new_mention(
     call, with no constructor's argument parsing: entities.pxd).
 
     Callers pass a canonical ("" is not one) and a strength of 0 for no country unless from
-    a table (see :func:`_mention`). ``order`` is the sort key: title before body, then offset.
+    a table. ``order`` is the sort key: title before body, then offset.
     """
     m = _Mention.__new__(_Mention)
     m.field = field
@@ -661,31 +661,6 @@ def _new_mention(
     m.role = role
     m.order = start if field == "title" else start + _BODY_ORDER
     return m
-
-
-def _mention(
-    field: FieldName,
-    start: int,
-    end: int,
-    surface: str,
-    kind: int,
-    canonical: str,
-    country: str | None,
-    cstrength: int,
-    role: str | None,
-) -> _Mention:
-    """Make a mention: canonical defaults to the surface, no country means no strength."""
-    return _new_mention(
-        field,
-        start,
-        end,
-        surface,
-        kind,
-        canonical or surface,
-        country,
-        cstrength if country or cstrength == _C_TABLE else 0,
-        role,
-    )
 
 
 class EntityTagger:
@@ -1331,7 +1306,12 @@ class EntityTagger:
                         if head[0] in (_COUNTRY, _DEMONYM):
                             code, strength = head[2], _C_ADJACENT
                             break
-            m = _mention(field, start, end, surface, kind, canonical, code, strength, None)
+            # Canonical defaults to the surface; no country means no strength (but a table's).
+            if not (code or strength == _C_TABLE):
+                strength = 0
+            m = _new_mention(
+                field, start, end, surface, kind, canonical or surface, code, strength, None
+            )
             mentions.append(m)
             pm = _PAREN_ACRONYM.match(text, end)
             if pm is not None and kind == _ORG and pm.group(1) != surface:
