@@ -41,23 +41,36 @@ in another run) before the queues were emptied, and the fetch went on at
 their start (``consumer_auto_offset_reset="earliest"``), and
 :meth:`Consumer.perform_seek` stops the consumer's flow until Faust resumes
 it, so that nothing fetched after the seek reaches the queues first.
+
+Last, it hands messages to the streams without four tasks each. Faust's
+drain loop delivers every message through ``Service.wait_first`` (so that a
+suspended flow can interrupt a delivery that waits), which costs ~49 µs a
+message even when the delivery never waits; :class:`EagerWaitFirst` runs the
+delivery at once and falls back on the stock ``wait_first`` only when it
+does wait. Measured with the worker at 900 articles/s: its main process
+0.55-0.61 -> 0.34-0.40 cores; from a backlog of 20,000 articles, 1,810 ->
+2,535 enriched events/s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Coroutine, Generator, Mapping
 from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
+from mode import Service
+from mode.services import WaitResults
 from yarl import URL
 
 __all__ = [
     "SCHEME",
     "Consumer",
     "ConsumerThread",
+    "EagerWaitFirst",
     "Transport",
     "consumer_url",
     "fetch_wait_ms",
@@ -165,8 +178,81 @@ async def fetched_highwaters(
         await side.stop()
 
 
-class Consumer(driver.Consumer):
-    """The stock aiokafka consumer, running :class:`ConsumerThread`."""
+class _Resumed:
+    """The rest of a coroutine already run up to its first suspension, as an awaitable.
+
+    Awaited in a task, it goes on exactly where the coroutine stopped: the
+    task first waits on the future the coroutine was waiting on, and what
+    the task then sends or throws goes on to the coroutine (what
+    ``yield from`` does for a generator).
+    """
+
+    __slots__ = ("_coro", "_pending")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], pending: Any) -> None:
+        self._coro = coro
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, pending = self._coro, self._pending
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # everything goes on to the coroutine
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class EagerWaitFirst(Service):
+    """A ``Service`` whose :meth:`wait_first` runs its first coroutine at once, until it waits.
+
+    Faust's drain loop hands each message to its streams with
+    ``wait_first(callback(message), suspend_flow.wait())``: four tasks, an
+    ``asyncio.wait`` and three cancellations per message (~49 µs here),
+    though the callback nearly always completes without waiting (its
+    streams' queues have room). With this mixin it runs at once. When it
+    completes that way the answer is what the stock ``wait_first`` gives once
+    it is done; when it has to wait, the rest of it runs as one of the stock
+    ``wait_first``'s tasks, so a suspended flow or a stop still interrupts
+    it. What differs: the first step runs in the caller's task, before
+    whatever else was ready on the loop; when it completes, the answer names
+    it alone, and the other coroutines are closed without having run (the
+    stock one would have started and cancelled them).
+    """
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
+        """Wait for the first of *coros* to finish (see the class doc)."""
+        first = coros[0] if coros else None
+        if not asyncio.iscoroutine(first):
+            return await super().wait_first(*coros, timeout=timeout)
+        try:
+            pending = first.send(None)
+        except BaseException as exc:
+            for other in coros[1:]:  # the stock one cancels what is not done; never started here
+                if asyncio.iscoroutine(other):
+                    other.close()
+            if not isinstance(exc, StopIteration):
+                raise
+            if self._stopped.is_set() or self._crashed.is_set():
+                return WaitResults([], [], True)
+            return WaitResults([first], [exc.value], False)
+        rest = _Resumed(first, pending)
+        res = await super().wait_first(rest, *coros[1:], timeout=timeout)
+        return WaitResults([first if c is rest else c for c in res.done], res.results, res.stopped)
+
+
+class Consumer(EagerWaitFirst, driver.Consumer):
+    """The stock aiokafka consumer with :class:`EagerWaitFirst`, running :class:`ConsumerThread`."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
