@@ -3,8 +3,8 @@
 Agents:
 
 * ``enrich`` reads ``news.articles`` in batches (the articles already waiting,
-  up to ``BATCH_MAX``; never waiting for more); each message is decoded and checked (bad →
-  ``news.deadletter`` with its reason), deduplicated, tagged
+  up to ``BATCH_MAX``, after at most ``BATCH_LINGER_MS`` for more); each message
+  is decoded and checked (bad → ``news.deadletter`` with its reason), deduplicated, tagged
   (:class:`~pipeline.enrich.Enricher`), and published to ``news.enriched``
   and ``news.alerts`` (+ ``news.alerts.country.<CODE>``); then the batch's
   country scores go to the internal ``news.country-scores``, one record per
@@ -327,7 +327,9 @@ class Worker:
                     raise exc
 
         try:
-            async for batch in natural_batches(stream, self.settings.batch_max):
+            async for batch in natural_batches(
+                stream, self.settings.batch_max, linger=self.settings.batch_linger_ms / 1000.0
+            ):
                 await slots.acquire()
                 task = asyncio.ensure_future(run(batch))
                 inflight.add(task)

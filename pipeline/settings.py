@@ -138,8 +138,16 @@ class Settings:
         default=256,
         metadata=_doc(
             "Most articles the enrich agent takes as one batch: it gathers the articles "
-            "already waiting, never waits for more; a batch's country scores are summed "
-            "and its offsets acknowledged after it is published."
+            "already waiting, and waits for more at most BATCH_LINGER_MS; a batch's country "
+            "scores are summed and its offsets acknowledged after it is published."
+        ),
+    )
+    batch_linger_ms: float = field(
+        default=2.0,
+        metadata=_doc(
+            "How long the enrich agent waits, once per batch, for more articles when none "
+            "is queued (ms): the records of one fetch reach it over a few turns of the event "
+            "loop, and one batch of them costs less than several (0: no wait)."
         ),
     )
     stream_buffer_maxsize: int = field(
@@ -256,6 +264,10 @@ class Settings:
                 "BRINKWATCH_SPIKE_WINDOW_S / BRINKWATCH_SPIKE_STEP_S",
                 f"{self.spike_window_s} / {self.spike_step_s}",
                 "both must be > 0",
+            )
+        if not 0 <= self.batch_linger_ms <= 1000:
+            raise ConfigError(
+                "BRINKWATCH_BATCH_LINGER_MS", str(self.batch_linger_ms), "must be 0-1000 (ms)"
             )
         if self.producer_linger_ms < 0 or self.commit_interval_s <= 0:
             raise ConfigError(

@@ -45,3 +45,41 @@ def test_queued_events_come_out_together_and_a_lone_one_is_not_held() -> None:
     batches, acks = asyncio.run(_scenario())
     assert batches == [["a", "b", "c"], ["d"]]
     assert acks is False  # the caller acknowledges each event itself
+
+
+async def _lingered(linger: float) -> list[list[str]]:
+    app = faust.App("natural-batches-linger-test", broker="memory://")
+    stream = _Stream(app)
+    batches = natural_batches(stream, batch_max=100, linger=linger)  # type: ignore[arg-type]
+    stream.feed.put_nowait("a")
+    # "b" comes 20 ms after "a", as the records of one fetch come over a few loop turns.
+    asyncio.get_running_loop().call_later(0.02, stream.feed.put_nowait, "b")
+    first = await asyncio.wait_for(batches.__anext__(), 5.0)
+    rest = [] if "b" in first else await asyncio.wait_for(batches.__anext__(), 5.0)
+    await batches.aclose()
+    return [first, rest] if rest else [first]
+
+
+def test_an_event_that_comes_within_the_linger_joins_the_batch() -> None:
+    """With a linger, an event that follows within it joins; without one, the first goes alone."""
+    assert asyncio.run(_lingered(1.0)) == [["a", "b"]]
+    assert asyncio.run(_lingered(0.0)) == [["a"], ["b"]]
+
+
+def test_the_linger_is_waited_once_then_the_batch_goes() -> None:
+    """A lone event waits the linger once, not for ever: it comes out though nothing follows."""
+
+    async def scenario() -> tuple[list[str], float]:
+        app = faust.App("natural-batches-lone-test", broker="memory://")
+        stream = _Stream(app)
+        batches = natural_batches(stream, batch_max=100, linger=0.05)  # type: ignore[arg-type]
+        stream.feed.put_nowait("a")
+        t0 = asyncio.get_running_loop().time()
+        first = await asyncio.wait_for(batches.__anext__(), 5.0)
+        waited = asyncio.get_running_loop().time() - t0
+        await batches.aclose()
+        return first, waited
+
+    first, waited = asyncio.run(scenario())
+    assert first == ["a"]
+    assert waited >= 0.05  # it did linger
