@@ -497,7 +497,8 @@ class Worker:
         changelog = table.changelog_topic.get_topic_name()
         for country, partition in changed.items():
             await outbox.add(
-                changelog, dumps(country), dumps(table.data[country]), partition=partition
+                changelog, dumps(country), dumps(windows.to_json(table.data[country])),
+                partition=partition,
             )
         await outbox.flush()
 

@@ -75,6 +75,13 @@ def assess(
     return SpikeAssessment(z, mean, std, fire=surging, active=surging)
 
 
+def _by_number(buckets: dict[Any, list[float]]) -> dict[int, list[float]]:
+    """Return *buckets* keyed by int (as kept in memory), converting string keys (from JSON)."""
+    if buckets and type(next(iter(buckets))) is not int:
+        return {int(k): v for k, v in buckets.items()}
+    return buckets
+
+
 @dataclass(frozen=True, slots=True)
 class WindowView:
     """A country's current window and the baseline windows before it."""
@@ -90,8 +97,9 @@ class WindowView:
 class SpikeWindows:
     """Event-time buckets of *step* seconds; a window is *per_window* buckets.
 
-    A country's state is a JSON-ready dict ``{"b": {bucket: [articles, total]},
-    "active": bool}`` (bucket = ``floor(event_time / step)``, as a string key).
+    A country's state is a dict ``{"b": {bucket: [articles, total]}, "active":
+    bool}`` (bucket = ``floor(event_time / step)``, an int key in memory; a string
+    key in JSON: :meth:`to_json` writes it, and a state read back is accepted as it is).
     Only the buckets of the current window and its *baseline_windows* windows
     are kept, so the state stays small (at most ``per_window × (baseline + 1)``
     buckets). The current window ends with the latest bucket the country has
@@ -120,22 +128,37 @@ class SpikeWindows:
     def add(
         self, state: dict[str, Any] | None, bucket: int, articles: int, total: float
     ) -> dict[str, Any]:
-        """Return a new state with *articles* and *total* added to *bucket* (old ones pruned)."""
-        old: dict[str, list[float]] = dict(state["b"]) if state else {}
-        latest = max([bucket, *map(int, old)])
-        keep_from = latest - self.per_window * (self.baseline_windows + 1) + 1
-        buckets = {k: v for k, v in old.items() if int(k) >= keep_from}
+        """Return a new state with *articles* and *total* added to *bucket* (old ones pruned).
+
+        The new state's buckets are keyed by int; *state* may also be one read back
+        from JSON (string keys, see :meth:`to_json`).
+        """
+        old = _by_number(state["b"]) if state else {}
+        if old:
+            latest = max(bucket, max(old))
+            keep_from = latest - self.per_window * (self.baseline_windows + 1) + 1
+            if min(old) >= keep_from:
+                buckets = dict(old)
+            else:
+                buckets = {k: v for k, v in old.items() if k >= keep_from}
+        else:
+            keep_from = bucket
+            buckets = {}
         if bucket >= keep_from:
-            n, t = buckets.get(str(bucket), (0, 0.0))
-            buckets[str(bucket)] = [int(n) + articles, float(t) + total]
+            n, t = buckets.get(bucket, (0, 0.0))
+            buckets[bucket] = [int(n) + articles, float(t) + total]
         return {"b": buckets, "active": bool(state and state.get("active"))}
+
+    @staticmethod
+    def to_json(state: dict[str, Any]) -> dict[str, Any]:
+        """Return *state* ready for JSON: its bucket numbers as string keys, in the same order."""
+        return {"b": {str(k): v for k, v in state["b"].items()}, "active": state["active"]}
 
     def view(self, state: dict[str, Any]) -> WindowView:
         """Return the current window (ending with the latest bucket) and its baseline totals."""
-        buckets: dict[str, list[float]] = state["b"]
-        if not buckets:
+        by_number = _by_number(state["b"])
+        if not by_number:
             return WindowView(0, 0.0, [0.0] * self.baseline_windows, 0.0, 0.0)
-        by_number = {int(k): v for k, v in buckets.items()}
         latest = max(by_number)
         w = self.per_window
         # Window i (0: current) holds the buckets latest - w*i - w + 1 .. latest - w*i. One

@@ -68,7 +68,7 @@ def test_window_sums_the_last_buckets_and_baseline_the_windows_before() -> None:
 def test_old_buckets_are_pruned_and_late_records_never_move_the_window_back() -> None:
     """Only window + baseline buckets are kept; a late record lands in its own bucket."""
     state = _fill([(0, 1, 10.0), (9000, 1, 50.0)])
-    assert set(state["b"]) == {"30"}  # bucket 0 is 30 buckets older: pruned
+    assert set(state["b"]) == {30}  # bucket 0 is 30 buckets older: pruned
     late = WIN.add(state, WIN.bucket(8500), 2, 8.0)  # bucket 28: within the current window
     view = WIN.view(late)
     assert (view.articles, view.total) == (3, 58.0)
@@ -78,11 +78,21 @@ def test_old_buckets_are_pruned_and_late_records_never_move_the_window_back() ->
 
 
 def test_active_flag_survives_updates_and_state_is_json_ready() -> None:
-    """The quiet flag is carried; the state round-trips through JSON unchanged."""
-    state = {**_fill([(0, 1, 1.0)]), "active": True}
+    """The quiet flag is carried; to_json gives string keys, as JSON round-trips them."""
+    state = {**_fill([(0, 1, 1.0), (300, 2, 3.0)]), "active": True}
     state = WIN.add(state, 0, 1, 1.0)
     assert state["active"] is True
-    assert json.loads(json.dumps(state)) == state
+    written = WIN.to_json(state)
+    assert written == {"b": {"0": [2, 2.0], "1": [2, 3.0]}, "active": True}
+    assert json.loads(json.dumps(written)) == written
+
+
+def test_a_state_read_back_from_json_goes_on_as_the_one_in_memory() -> None:
+    """A state recovered from the changelog (string keys) adds and views like the original."""
+    state = _fill([(0, 1, 10.0), (300, 1, 20.0), (900, 2, 5.0), (1800, 3, 30.0)])
+    recovered = json.loads(json.dumps(WIN.to_json(state)))
+    assert WIN.view(recovered) == WIN.view(state)
+    assert WIN.add(recovered, 8, 1, 7.0) == WIN.add(state, 8, 1, 7.0)
 
 
 def test_window_size_is_rounded_to_whole_steps() -> None:
@@ -145,3 +155,5 @@ def test_view_sums_as_a_bucket_by_bucket_walk(
         state = windows.add(state, bucket, articles, total)
         view = windows.view(state)
         assert (view.articles, view.total, view.baseline) == _walked_view(windows, state)
+        # Through JSON and back (a worker restarted from the changelog): the same sums.
+        assert windows.view(json.loads(json.dumps(windows.to_json(state)))) == view
