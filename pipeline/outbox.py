@@ -11,6 +11,9 @@ producer first) still covers them.
 
 Partitions are chosen by the producer's own partitioner (Kafka's murmur2 of
 the key, as for ``send``), so keyed records land where ``send`` would put them.
+An outbox lives for one batch: it reads a topic's partition lists from the
+producer's metadata once, and asks the partitioner once per key (alerts and
+country scores repeat their country keys within a batch).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ class Outbox:
         self._builders: dict[tuple[str, int], Any] = {}
         self._known_topics: set[str] = set()
         self._ready: list[tuple[str, int, Any]] = []  # full builders waiting for flush
+        # topic -> (all partitions, available ones), as the producer's _partition lists them.
+        self._partition_lists: dict[str, tuple[list[int], list[int]]] = {}
+        self._key_partitions: dict[tuple[str, bytes], int] = {}
         self.records = 0
 
     async def add(
@@ -62,7 +68,7 @@ class Outbox:
             await producer.client._wait_on_metadata(topic)
             self._known_topics.add(topic)
         if partition is None:
-            partition = producer._partition(topic, None, key, value, key, value)
+            partition = self._partition(topic, key, value)
         tp = (topic, partition)
         builder = self._builders.get(tp)
         if builder is None:
@@ -76,11 +82,32 @@ class Outbox:
                 raise ValueError(f"a record of {len(value)} bytes does not fit in a batch")
         self.records += 1
 
+    def _partition(self, topic: str, key: bytes | None, value: bytes) -> int:
+        """Return the partition the producer's partitioner gives *key* (see the module doc)."""
+        producer = self.producer
+        if key is None:  # a random partition: nothing to remember
+            partition: int = producer._partition(topic, None, key, value, key, value)
+            return partition
+        known = self._key_partitions.get((topic, key))
+        if known is not None:
+            return known
+        lists = self._partition_lists.get(topic)
+        if lists is None:
+            metadata = producer._metadata
+            lists = self._partition_lists[topic] = (
+                list(metadata.partitions_for_topic(topic)),
+                list(metadata.available_partitions_for_topic(topic)),
+            )
+        partition = self._key_partitions[(topic, key)] = producer._partitioner(key, *lists)
+        return partition
+
     async def flush(self) -> None:
         """Hand every gathered batch to the producer (delivery failures are logged)."""
         batches = self._ready + [(t, p, b) for (t, p), b in self._builders.items()]
         self._ready = []
         self._builders = {}
+        self._partition_lists = {}
+        self._key_partitions = {}
         self.records = 0
         for topic, partition, builder in batches:
             builder.close()  # ours alone: the producer's send() must not add to it
