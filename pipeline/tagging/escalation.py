@@ -998,7 +998,8 @@ class EscalationTagger:
             padded = folded.decode("latin-1")  # == " " + _fold(text) + " "
             buf = folded  # compiled: its C buffer (see the .pxd), read by index below
             values = self._value_rows
-            hits = self._matcher.find_matches_as_indexes(folded, overlapping=True)
+            # overlapping=True passed by position: no keyword parsing in the Rust call.
+            hits = self._matcher.find_matches_as_indexes(folded, True)
         else:
             padded = "".join((" ", _normalise(text), " "))
             found = list(self._automaton.iter(padded))
@@ -1147,7 +1148,7 @@ class EscalationTagger:
         found: list[tuple[int, int, _Pattern]]
         if folded is not None and self._cue_matcher is not None:
             # One DFA scan of the sentence's bytes (pyahocorasick's iterator costs more).
-            hits = self._cue_matcher.find_matches_as_indexes(folded[s0 : s1 + 2], overlapping=True)
+            hits = self._cue_matcher.find_matches_as_indexes(folded[s0 : s1 + 2], True)
             if not hits:  # most sentences (~4 in 5): no list (~0.6 us each)
                 return _NO_CUES
             values = self._cue_values
@@ -1178,7 +1179,7 @@ class EscalationTagger:
             joined = folded[s0 : s1 + 2]
         else:
             joined = b"".join([folded[s0 : s1 + 2] for s0, s1 in sentences])
-        hits = self._cue_matcher.find_matches_as_indexes(joined, overlapping=True)
+        hits = self._cue_matcher.find_matches_as_indexes(joined, True)  # overlapping
         n_hits = len(hits)
         h = 0
         lo = 0  # the sentence's first byte in joined
@@ -1297,8 +1298,9 @@ def _resolve(
     for end_idx, patterns in hits:
         for p in patterns:
             space = padded.find(" ", end_idx) if p.prefix else end_idx
-            if p.tail is not None:
-                m = p.tail.match(padded, space)
+            tail = p.tail  # one slot read (compiled, each costs a descriptor call)
+            if tail is not None:
+                m = tail.match(padded, space)
                 if m is None:
                     continue
                 head_end, space = space - 1, m.end()
