@@ -38,7 +38,8 @@ cpdef list _ordered_actors(text, Py_ssize_t start, Py_ssize_t end, spans)
                pos=Py_ssize_t, k=Py_ssize_t)
 cpdef list _sentence_mentions(countries, entities, str field, list sentences)
 
-@cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t)
+@cython.locals(end_idx=Py_ssize_t, space=Py_ssize_t, head_end=Py_ssize_t, row=tuple,
+               key_len=Py_ssize_t)
 cpdef list _resolve(hits, str padded, str text)
 
 # A sentence's cues: struct fields.
@@ -53,7 +54,7 @@ cdef class EscalationTagger:
     cdef public object _categories, _cue_groups, _adjacent, _adjacent_words, _adjacent_last
     cdef public object _adjacent_end, _adjacent_end2, _break_punct, _ascii_keys, _automaton
     cdef public object _values, _matcher, _value_rows, _cue_automaton, _cue_values
-    cdef public object _cue_matcher, _category_rows, _weights, _break_chars
+    cdef public object _cue_matcher, _category_rows, _weights, _break_chars, _cue_rows
     cdef public object _signal_templates
 
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,

@@ -615,7 +615,7 @@ def _powers(base: float, n: int) -> tuple[float, ...]:
     return tuple(base**k for k in range(n))
 
 
-def _start_longest(hit: tuple[int, int, _Pattern]) -> tuple[int, int]:
+def _start_longest(hit: tuple[int, int, _CueRow]) -> tuple[int, int]:
     """Sort key of hits: by start, the longest first."""
     return hit[0], -hit[1]
 
@@ -907,6 +907,8 @@ class EscalationTagger:
         if self._ascii_keys and compiler.cue_keys:
             self._cue_values = [_ordered(patterns) for patterns in compiler.cue_keys.values()]
             self._cue_matcher = _dfa(compiler.cue_keys)
+        # The same as the cue scans read them (see _cue_rows).
+        self._cue_rows = [_cue_rows(patterns) for patterns in self._cue_values]
         # Each category as a tuple, for the same reason as _rows.
         self._category_rows = [(c.name, c.cameo, c.unless, c.group) for c in self._categories]
         # A signal's template by field, category and modality (see _signal_templates).
@@ -1145,13 +1147,13 @@ class EscalationTagger:
         *folded* is *padded* as bytes (None when the keys are not all ASCII).
         """
         # The sentence's first word starts after padded[s0]; its last ends before padded[s1 + 1].
-        found: list[tuple[int, int, _Pattern]]
+        found: list[tuple[int, int, _CueRow]]
         if folded is not None and self._cue_matcher is not None:
             # One DFA scan of the sentence's bytes (pyahocorasick's iterator costs more).
             hits = self._cue_matcher.find_matches_as_indexes(folded[s0 : s1 + 2], True)
             if not hits:  # most sentences (~4 in 5): no list (~0.6 us each)
                 return _NO_CUES
-            values = self._cue_values
+            values = self._cue_rows
             found = _resolve([(s0 + e - 1, values[i]) for i, _, e in hits], padded, text)
         else:
             found = _matches(self._cue_automaton, padded, text, s0, s1 + 2)
@@ -1173,7 +1175,7 @@ class EscalationTagger:
             for s0, s1 in sentences:
                 out.append(self._sentence_cues(folded, padded, text, s0, s1))
             return out
-        values = self._cue_values
+        values = self._cue_rows
         if len(sentences) == 1:
             s0, s1 = sentences[0]
             joined = folded[s0 : s1 + 2]
@@ -1185,7 +1187,7 @@ class EscalationTagger:
         lo = 0  # the sentence's first byte in joined
         for s0, s1 in sentences:
             hi = lo + s1 + 2 - s0  # its end in joined
-            own: list[tuple[int, Sequence[_Pattern]]] = []
+            own: list[tuple[int, Sequence[_CueRow]]] = []
             while h < n_hits:
                 idx, start, end = hits[h]
                 if end > hi:
@@ -1274,19 +1276,30 @@ def _holds_any(text: str, lo: int, hi: int, chars: str) -> bool:
 
 def _matches(
     automaton: ahocorasick.Automaton, padded: str, text: str, lo: int, hi: int
-) -> list[tuple[int, int, _Pattern]]:
-    """Return ``(start, end, pattern)`` of every key of *automaton* in ``padded[lo:hi]``.
+) -> list[tuple[int, int, _CueRow]]:
+    """Return ``(start, end, cue row)`` of every key of *automaton* in ``padded[lo:hi]``.
 
     *padded* is the normalised *text* between two spaces, so a padded offset
     is the text offset of the character after it: a key's leading space sits
     at the padded offset equal to its first word's offset in *text*.
     """
-    return _resolve(automaton.iter(padded, lo, hi), padded, text)
+    rows = [(end_idx, _cue_rows(patterns)) for end_idx, patterns in automaton.iter(padded, lo, hi)]
+    return _resolve(rows, padded, text)
+
+
+# A cue pattern as the cue scans read it: (prefix, tail, key_len, kind, ref). Compiled,
+# unpacking a tuple costs far less than reading slotted attributes (see _rows).
+_CueRow = tuple[bool, re.Pattern[str] | None, int, int, int]
+
+
+def _cue_rows(patterns: Sequence[_Pattern]) -> tuple[_CueRow, ...]:
+    """Return *patterns* as :data:`_CueRow` tuples."""
+    return tuple((p.prefix, p.tail, p.key_len, p.kind, p.ref) for p in patterns)
 
 
 def _resolve(
-    hits: Iterable[tuple[int, Sequence[_Pattern]]], padded: str, text: str
-) -> list[tuple[int, int, _Pattern]]:
+    hits: Iterable[tuple[int, Sequence[_CueRow]]], padded: str, text: str
+) -> list[tuple[int, int, _CueRow]]:
     """Return ``(start, end, pattern)`` of each ``(end index, patterns)`` hit that holds.
 
     A pattern with a tail holds when the tail follows within its gap and no
@@ -1294,11 +1307,11 @@ def _resolve(
     The phrase scan in ``_tag_field`` inlines this for speed (it runs for every
     article); the cue scans use it.
     """
-    found: list[tuple[int, int, _Pattern]] = []
-    for end_idx, patterns in hits:
-        for p in patterns:
-            space = padded.find(" ", end_idx) if p.prefix else end_idx
-            tail = p.tail  # one slot read (compiled, each costs a descriptor call)
+    found: list[tuple[int, int, _CueRow]] = []
+    for end_idx, rows in hits:
+        for row in rows:
+            prefix, tail, key_len, _, _ = row
+            space = padded.find(" ", end_idx) if prefix else end_idx
             if tail is not None:
                 m = tail.match(padded, space)
                 if m is None:
@@ -1306,11 +1319,11 @@ def _resolve(
                 head_end, space = space - 1, m.end()
                 if not _GAP_BREAKS.isdisjoint(text[head_end : space - 1]):
                     continue
-            found.append((end_idx - p.key_len + 1, space - 1, p))
+            found.append((end_idx - key_len + 1, space - 1, row))
     return found
 
 
-def _cues_of(found: list[tuple[int, int, _Pattern]]) -> _Cues:
+def _cues_of(found: list[tuple[int, int, _CueRow]]) -> _Cues:
     """Return the cues and clause breaks of a sentence's resolved cue hits *found*."""
     if not found:
         return _NO_CUES
@@ -1321,16 +1334,16 @@ def _cues_of(found: list[tuple[int, int, _Pattern]]) -> _Cues:
     # which, stable, would change nothing.
     if not _start_longest_ordered(found):
         found.sort(key=_start_longest)
-    for start, end, p in found:
-        if p.kind == _KIND_BREAK:
+    for start, end, (_, _, _, kind, ref) in found:
+        if kind == _KIND_BREAK:
             cues.breaks.append(start)
         elif start >= last_end:
-            cues.cues.append((start, end, p.ref))
+            cues.cues.append((start, end, ref))
             last_end = end
     return cues
 
 
-def _start_longest_ordered(found: list[tuple[int, int, _Pattern]]) -> bool:
+def _start_longest_ordered(found: list[tuple[int, int, _CueRow]]) -> bool:
     """Return True if *found* is sorted by :func:`_start_longest` (a C loop when compiled)."""
     for i in range(1, len(found)):
         start, end = found[i - 1][0], found[i - 1][1]
