@@ -55,6 +55,7 @@ cdef class EscalationTagger:
     cdef public object _adjacent_end, _adjacent_end2, _break_punct, _ascii_keys, _automaton
     cdef public object _values, _matcher, _value_rows, _cue_automaton, _cue_values
     cdef public object _cue_matcher, _category_rows, _weights, _break_chars, _cue_rows
+    cdef public object _cue_group_rows
     cdef public object _signal_templates
 
     @cython.locals(text=str, padded=str, i=Py_ssize_t, end=Py_ssize_t, end_idx=Py_ssize_t,
@@ -73,7 +74,8 @@ cdef class EscalationTagger:
     cpdef list _all_cues(self, folded, str padded, str text, list sentences)
 
     @cython.locals(text=str, padded=str, n_words=Py_ssize_t, lo=Py_ssize_t, hi=Py_ssize_t,
-                   c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t)
+                   c_start=Py_ssize_t, c_end=Py_ssize_t, ref=Py_ssize_t, k=Py_ssize_t,
+                   window=Py_ssize_t)
     cpdef str _modality(self, source, padded_source, Py_ssize_t start, Py_ssize_t end,
                         Py_ssize_t s0, _Cues cues)
 

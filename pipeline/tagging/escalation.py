@@ -909,7 +909,11 @@ class EscalationTagger:
             self._cue_matcher = _dfa(compiler.cue_keys)
         # The same as the cue scans read them (see _cue_rows).
         self._cue_rows = [_cue_rows(patterns) for patterns in self._cue_values]
-        # Each category as a tuple, for the same reason as _rows.
+        # Each cue group as a tuple (modality, after, window, clause, gerund), and each
+        # category: compiled, unpacking a tuple costs less than reading slotted attributes.
+        self._cue_group_rows = [
+            (g.modality, g.after, g.window, g.clause, g.gerund) for g in self._cue_groups
+        ]
         self._category_rows = [(c.name, c.cameo, c.unless, c.group) for c in self._categories]
         # A signal's template by field, category and modality (see _signal_templates).
         self._signal_templates: dict[str, list[dict[str, Signal]]] = {
@@ -1224,13 +1228,13 @@ class EscalationTagger:
                     for k in range(len(words), 0, -1):
                         ref = self._adjacent.get(" ".join(words[-k:]), -1)
                         if ref >= 0:
-                            best = self._cue_groups[ref].modality
+                            best = self._cue_group_rows[ref][0]
                             break
         if not cues.cues:
             return best or "asserted"
         for c_start, c_end, ref in cues.cues:
-            group = self._cue_groups[ref]
-            if group.after:
+            modality, after, window, clause, wants_gerund = self._cue_group_rows[ref]
+            if after:
                 if c_start < end:
                     continue
                 lo, hi = end, c_start
@@ -1238,20 +1242,20 @@ class EscalationTagger:
                 if c_end > start:
                     continue
                 lo, hi = c_end, start
-            if hi - lo > 12 * (group.window + 1):
+            if hi - lo > 12 * (window + 1):
                 continue
-            if max(text.count(" ", lo, hi) - 1, 0) > group.window:
+            if max(text.count(" ", lo, hi) - 1, 0) > window:
                 continue
-            if group.clause and self._broken(text, lo, hi, cues.breaks):
+            if clause and self._broken(text, lo, hi, cues.breaks):
                 continue
-            if group.gerund:
+            if wants_gerund:
                 if gerund is None:
                     first = padded[start + 1 : end + 1].split(None, 1)[0]
                     gerund = first.endswith("ing")
                 if not gerund:
                     continue
-            if best is None or self._rank[group.modality] < self._rank[best]:
-                best = group.modality
+            if best is None or self._rank[modality] < self._rank[best]:
+                best = modality
         return best or "asserted"
 
     def _broken(self, text: str, lo: int, hi: int, breaks: list[int]) -> bool:
