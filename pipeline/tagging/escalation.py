@@ -1095,7 +1095,10 @@ class EscalationTagger:
                 _signal_templates(field, row[0], row[1], not_asserted) for row in categories
             ]
         last_end = -1
-        for start, neg_end, is_phrase, _, ref, p_weights in phrases:
+        # at: the phrase's start as its hit's own int object (an untyped local), stored in
+        # the signal as it is (compiled, no new int object for it); start: the same as a C int.
+        for at, neg_end, is_phrase, _, ref, p_weights in phrases:
+            start = at
             if start < last_end:
                 continue
             last_end = end = -neg_end
@@ -1136,7 +1139,7 @@ class EscalationTagger:
             template = templates[ref][modality]
             signal = template.copy()
             signal["term"] = text[start:end]
-            signal["start"] = start
+            signal["start"] = at
             signal["end"] = end
             signal["sentence"] = sentence
             signal["weight"] = weight
