@@ -8,7 +8,10 @@ cdef class _RunInfo:
     cdef public int shout
 
 cdef class _Mention:
-    cdef public object canonical, country, cstrength, end, field, kind, order, role, start, surface
+    cdef public object canonical, country, cstrength, end, field, kind, role, start, surface
+    # The sort key as a C integer (always an int): no int object per mention, and the merge's
+    # comparisons of orders are C. (Offsets stay objects: the output dicts share them.)
+    cdef public Py_ssize_t order
 
 @cython.locals(m=_Mention)
 cpdef _cue_context(kept, cue_lists)
@@ -26,10 +29,10 @@ cpdef _attribute(str text, _Mention m, tuple cue, t, org_ends, known, cores)
 @cython.locals(cue=tuple, end=Py_ssize_t, best_end=Py_ssize_t)
 cpdef _last_cue(list cues, Py_ssize_t pos)
 
-@cython.locals(m=_Mention, best=_Mention, first=_Mention, type_names=dict)
+@cython.locals(m=_Mention, best=_Mention, first=_Mention, type_names=dict, prev_order=Py_ssize_t)
 cpdef _group(groups, unsorted)
 
-@cython.locals(m=_Mention, scans=int)
+@cython.locals(m=_Mention, last=_Mention, scans=int)
 cpdef _merge_article(tagger, title, body, mentions, deferred, acronyms, cue_lists)
 
 # Offsets as C integers: the run's, its piece's and its segments' (all offsets in the text).

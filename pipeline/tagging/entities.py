@@ -1756,7 +1756,8 @@ def _merge_article(
         if group is None:
             groups[key] = [m]
         else:
-            if m.order < group[-1].order:
+            last = group[-1]  # compiled: a typed mention, its order a C integer (entities.pxd)
+            if m.order < last.order:
                 unsorted.add(key)
             group.append(m)
     # Countries: table, adjacent cue, role's organisation, nearest cue in the sentence.
