@@ -131,7 +131,7 @@ class Settings:
         metadata=_doc(
             "Child processes that decode and tag batches of articles beside the worker's "
             "event loop (0: tag in the event loop; -1: one per CPU core the worker may use). "
-            "With N > 0 the worker uses up to N + 1 cores and ~70 MB more per process."
+            "With N > 0 the worker uses up to N + 1 cores and ~110 MB more per process."
         ),
     )
     batch_max: int = field(
