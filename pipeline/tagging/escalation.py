@@ -78,7 +78,7 @@ import operator
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
@@ -656,12 +656,15 @@ class _Compiler:
             )
 
     @staticmethod
-    def automaton(keys: Mapping[str, list[_Pattern]]) -> ahocorasick.Automaton:
-        """Build the Aho-Corasick automaton of *keys*."""
+    def automaton(
+        keys: Mapping[str, list[_Pattern]],
+        value: Callable[[tuple[_Pattern, ...]], Any] = lambda patterns: patterns,
+    ) -> ahocorasick.Automaton:
+        """Build the Aho-Corasick automaton of *keys*; a key's value is *value* of its patterns."""
         auto = ahocorasick.Automaton()
         for key, patterns in keys.items():
             # Tail-less patterns first: they are the cheap, common case.
-            auto.add_word(key, _ordered(patterns))
+            auto.add_word(key, value(_ordered(patterns)))
         auto.make_automaton()
         return auto
 
@@ -900,7 +903,8 @@ class EscalationTagger:
                     }
         # The same as the phrase scan reads them (see _rows).
         self._value_rows = [_rows(patterns, self._weights) for patterns in self._values]
-        self._cue_automaton = compiler.automaton(compiler.cue_keys)
+        # Its values are cue rows, as the cue scans read them (see _cue_rows).
+        self._cue_automaton = compiler.automaton(compiler.cue_keys, _cue_rows)
         # The cues of a sentence: the same DFA scan over the sentence's folded bytes.
         self._cue_values: list[tuple[_Pattern, ...]] = []
         self._cue_matcher: ahocorasick_rs.BytesAhoCorasick | None = None
@@ -1284,14 +1288,13 @@ def _holds_any(text: str, lo: int, hi: int, chars: str) -> bool:
 def _matches(
     automaton: ahocorasick.Automaton, padded: str, text: str, lo: int, hi: int
 ) -> list[tuple[int, int, _CueRow]]:
-    """Return ``(start, end, cue row)`` of every key of *automaton* in ``padded[lo:hi]``.
+    """Return ``(start, end, cue row)`` of every key of *automaton* (cue rows) in ``padded[lo:hi]``.
 
     *padded* is the normalised *text* between two spaces, so a padded offset
     is the text offset of the character after it: a key's leading space sits
     at the padded offset equal to its first word's offset in *text*.
     """
-    rows = [(end_idx, _cue_rows(patterns)) for end_idx, patterns in automaton.iter(padded, lo, hi)]
-    return _resolve(rows, padded, text)
+    return _resolve(automaton.iter(padded, lo, hi), padded, text)
 
 
 # A cue pattern as the cue scans read it: (prefix, tail, key_len, kind, ref). Compiled,

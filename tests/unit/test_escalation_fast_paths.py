@@ -285,3 +285,20 @@ def test_one_cue_scan_finds_each_sentences_own_cues() -> None:
         joined = TAGGER._all_cues(folded, padded, text, sentences)
         alone = [TAGGER._sentence_cues(folded, padded, text, s0, s1) for s0, s1 in sentences]
         assert [(c.cues, c.breaks) for c in joined] == [(c.cues, c.breaks) for c in alone]
+
+
+def test_the_cue_automaton_finds_what_the_cue_dfa_finds() -> None:
+    """The automaton path (fields that are not folded to bytes) gives the DFA path's cues."""
+    rng = random.Random(11)
+    words = ["not", "could", "if", "reportedly", "according", "to", "denied", "the", "attack"]
+    words += ["but", ",", "said", "troops", "may", "no", "reports", "of", "allegedly", "."]
+    found = 0
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
+        folded = _marked(text).replace(b".", b" ")
+        padded = folded.decode("latin-1")
+        by_dfa = TAGGER._sentence_cues(folded, padded, text, 0, len(text))
+        by_automaton = TAGGER._sentence_cues(None, padded, text, 0, len(text))
+        assert (by_automaton.cues, by_automaton.breaks) == (by_dfa.cues, by_dfa.breaks)
+        found += bool(by_dfa.cues)
+    assert found > 50  # the texts do carry cues
