@@ -205,3 +205,72 @@ def test_a_prepared_article_pickles_to_an_equal_one() -> None:
         back = pickle.loads(pickle.dumps(prepared))
         assert type(back) is Prepared
         assert back == prepared  # every field, compared in order
+
+
+def _bench_items(n: int) -> list[Item]:
+    from pipeline.bench.corpus import generate
+
+    return [(dumps(a), NOW) for a in generate(n, 3000)]
+
+
+def test_batches_in_flight_together_are_answered_in_order(pool: TaggingPool) -> None:
+    """Three batches sent before any answer: each caller gets its own batch's outcomes."""
+    batches = [_bench_items(30)[i::3] for i in range(3)]
+
+    async def all_at_once() -> list[list[object]]:
+        return list(await asyncio.gather(*(pool.prepare(b) for b in batches)))
+
+    answers = asyncio.run(all_at_once())
+    for batch, outcomes in zip(batches, answers, strict=True):
+        ids = [loads(value)["id"] for value, _ in batch if value is not None]
+        assert [o.article_id for o in outcomes if isinstance(o, Prepared)] == ids
+
+
+def test_a_batch_bigger_than_the_pipes_goes_through(pool: TaggingPool) -> None:
+    """400 articles (1.2 MB in, ~3 MB of events out) cross pipes that hold 1 MiB."""
+    items = _bench_items(400)
+    assert sum(len(v or b"") for v, _ in items) > 1 << 20
+    outcomes = asyncio.run(pool.prepare(items))
+    assert all(isinstance(o, Prepared) for o in outcomes)
+    assert sum(len(o.event) for o in outcomes if isinstance(o, Prepared)) > 2 << 20
+    assert [o.article_id for o in outcomes if isinstance(o, Prepared)] == [
+        loads(v)["id"] for v, _ in items if v is not None
+    ]
+
+
+def test_a_child_killed_during_a_batch_is_replaced_and_the_batch_tagged() -> None:
+    """SIGKILL while a batch is being tagged: the batch goes to a new child and comes back."""
+    p = TaggingPool(Settings(), 1)
+    try:
+        p.warm_up()
+        (pid,) = p.pids()
+        items = _bench_items(300)
+
+        async def kill_midway() -> list[object]:
+            task = asyncio.create_task(p.prepare(items))
+            await asyncio.sleep(0.02)  # sent, and being tagged (300 articles take ~60 ms+)
+            os.kill(pid, signal.SIGKILL)
+            return list(await task)
+
+        outcomes = asyncio.run(kill_midway())
+        assert len(outcomes) == 300 and all(isinstance(o, Prepared) for o in outcomes)
+        assert p.pids() != [pid]
+    finally:
+        p.close()
+
+
+def test_an_error_that_does_not_pickle_comes_back_as_a_runtime_error() -> None:
+    """A tagger error whose class cannot be pickled is sent as a RuntimeError naming it."""
+    import pickle
+
+    from pipeline.tagpool import _picklable
+
+    class Local(Exception):  # defined in a function: pickle cannot find it by name
+        pass
+
+    ok = prepare_batch(Enricher(Settings()), _articles()[1:], LIMIT)
+    frame = _picklable([*ok, Local("odd"), InvalidArticle("empty", "no value")])
+    back = pickle.loads(frame[8:])
+    assert back[0] == ok[0]
+    assert isinstance(back[1], RuntimeError) and "Local('odd')" in str(back[1])
+    assert isinstance(back[2], InvalidArticle) and back[2].code == "empty"
