@@ -65,8 +65,12 @@ _HEADER: Final = struct.Struct("<Q")
 #: Pipe buffers are grown to this (Linux's limit for an unprivileged process is 1 MiB by
 #: default): a batch of 256 articles of 3 KB fits, so the worker's write is one call.
 _PIPE_BYTES: Final = 1 << 20
-#: How the worker starts a child: a fresh interpreter running :func:`serve`.
-_CHILD_CODE: Final = "import sys; from pipeline.tagpool import serve; sys.exit(serve(sys.argv[1:]))"
+#: How the worker starts a child: a fresh interpreter that takes the worker's ``sys.path``
+#: (as ``multiprocessing``'s spawn does, so it imports this very package), then runs :func:`serve`.
+_CHILD_CODE: Final = (
+    "import sys; sys.path[:] = sys.argv[3:]; "
+    "from pipeline.tagpool import serve; sys.exit(serve(sys.argv[1:3]))"
+)
 
 
 class TaggingProcessDied(BrinkwatchError):
@@ -233,15 +237,10 @@ class _Child:
         self._in, from_child = os.pipe()
         for fd in (self._out, self._in):
             _grow_pipe(fd)
-        # The child imports this very package, wherever the worker found it.
-        env = dict(os.environ)
-        home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (home, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE, str(to_child), str(from_child)],
+            [sys.executable, "-c", _CHILD_CODE, str(to_child), str(from_child), *sys.path],
             pass_fds=(to_child, from_child),
             stdin=subprocess.DEVNULL,
-            env=env,
         )
         os.close(to_child)
         os.close(from_child)
