@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import pickle
@@ -65,6 +66,9 @@ _HEADER: Final = struct.Struct("<Q")
 #: Pipe buffers are grown to this (Linux's limit for an unprivileged process is 1 MiB by
 #: default): a batch of 256 articles of 3 KB fits, so the worker's write is one call.
 _PIPE_BYTES: Final = 1 << 20
+#: Allocations between two collections of the youngest generation in a tagging process
+#: (Python's default is 700; see :func:`serve`).
+_GC_YOUNG_THRESHOLD: Final = 10_000
 #: How the worker starts a child: a fresh interpreter that takes the worker's ``sys.path``
 #: (as ``multiprocessing``'s spawn does, so it imports this very package), then runs :func:`serve`.
 _CHILD_CODE: Final = (
@@ -212,6 +216,14 @@ def serve(argv: list[str]) -> int:
     except EOFError:
         return 0
     enricher = Enricher(settings)
+    # The taggers' tables live as long as the process: out of the collector's sight. A batch
+    # allocates ~100 k objects that all die when its answer is sent, so the youngest
+    # generation is collected every 10,000 allocations rather than 700 (callgrind, batches of
+    # 256 bench articles: 1.58 M -> 1.53 M instructions per article; gen-0 collections per
+    # batch ~36 -> ~2).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD)
     outbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     threading.Thread(target=_sender, args=(wfd, outbox), name="answers", daemon=True).start()
     while True:
