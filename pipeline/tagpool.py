@@ -320,7 +320,8 @@ class _Child:
             self._died(f"its pipe broke ({exc})")
             return
         if not n:
-            self._died(f"it exited with code {self.proc.wait()}")
+            code = self.proc.poll()  # not waited for here: the event loop must not block
+            self._died("it closed its pipe" + ("" if code is None else f" (exit code {code})"))
             return
         buf = self._rbuf
         while len(buf) >= _HEADER.size:

@@ -17,7 +17,7 @@ from pipeline.errors import InvalidArticle
 from pipeline.serde import dumps, loads
 from pipeline.settings import Settings
 from pipeline.tagging import build_kind
-from pipeline.tagpool import Item, TaggingPool, prepare_batch
+from pipeline.tagpool import Item, Outcome, TaggingPool, prepare_batch
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_be93d98e5d221129.txt"
 NOW = 1_717_200_000.0
@@ -217,8 +217,8 @@ def test_batches_in_flight_together_are_answered_in_order(pool: TaggingPool) -> 
     """Three batches sent before any answer: each caller gets its own batch's outcomes."""
     batches = [_bench_items(30)[i::3] for i in range(3)]
 
-    async def all_at_once() -> list[list[object]]:
-        return list(await asyncio.gather(*(pool.prepare(b) for b in batches)))
+    async def all_at_once() -> list[list[Outcome]]:
+        return [list(o) for o in await asyncio.gather(*(pool.prepare(b) for b in batches))]
 
     answers = asyncio.run(all_at_once())
     for batch, outcomes in zip(batches, answers, strict=True):
@@ -274,3 +274,30 @@ def test_an_error_that_does_not_pickle_comes_back_as_a_runtime_error() -> None:
     assert back[0] == ok[0]
     assert isinstance(back[1], RuntimeError) and "Local('odd')" in str(back[1])
     assert isinstance(back[2], InvalidArticle) and back[2].code == "empty"
+
+
+def test_a_child_that_dies_between_batches_is_noticed_and_replaced() -> None:
+    """Killed while idle, in a running loop: its closed pipe marks it dead; the next batch
+    goes to a new child."""
+    p = TaggingPool(Settings(), 1)
+    try:
+        p.warm_up()
+
+        async def kill_between() -> tuple[int, list[object], bool]:
+            first = await p.prepare(_articles())
+            assert all(isinstance(o, Prepared) for o in first)
+            (pid,) = p.pids()
+            os.kill(pid, signal.SIGKILL)
+            for _ in range(100):  # the event loop reads the end of its pipe
+                await asyncio.sleep(0.02)
+                if p._children[0].dead is not None:
+                    break
+            noticed = p._children[0].dead is not None
+            return pid, list(await p.prepare(_articles())), noticed
+
+        pid, outcomes, noticed = asyncio.run(kill_between())
+        assert noticed
+        assert [o.article_id for o in outcomes if isinstance(o, Prepared)] == ["seed", "calm"]
+        assert p.pids() != [pid]
+    finally:
+        p.close()
