@@ -108,7 +108,9 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     return {
         "broker": broker_url(s.bootstrap_servers),
         # The stock transport with a short fetch wait (see pipeline.transport).
-        "broker_consumer": consumer_url(s.bootstrap_servers, s.consumer_fetch_max_wait_ms),
+        "broker_consumer": consumer_url(
+            s.bootstrap_servers, s.consumer_fetch_max_wait_ms, s.consumer_fetch_min_bytes
+        ),
         "value_serializer": "raw",
         "key_serializer": "raw",
         "topic_partitions": s.partitions,

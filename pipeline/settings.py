@@ -113,6 +113,14 @@ class Settings:
             "arrive, so keep it short."
         ),
     )
+    consumer_fetch_min_bytes: int = field(
+        default=65_536,
+        metadata=_doc(
+            "Least the broker answers a fetch with before the fetch wait is up (bytes): "
+            "fewer fetches for a busy consumer, at most the fetch wait added when records "
+            "trickle in. Tansu's cost per fetch grows with what a partition holds."
+        ),
+    )
     max_poll_records: int = field(
         default=1000, metadata=_doc("Most records the consumer hands over per poll.")
     )
@@ -248,6 +256,7 @@ class Settings:
             raise ConfigError("BRINKWATCH_PARTITIONS", str(self.partitions), "must be >= 1")
         for name in ("producer_max_batch_bytes", "consumer_max_fetch_bytes", "max_poll_records",
                      "commit_every", "stream_buffer_maxsize", "consumer_fetch_max_wait_ms",
+                     "consumer_fetch_min_bytes",
                      "batch_max", "ingest_max_body_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(ENV_PREFIX + name.upper(), str(getattr(self, name)),

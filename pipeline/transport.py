@@ -1,4 +1,5 @@
-"""Faust's aiokafka transport with a configurable fetch wait (``fetch_max_wait_ms``).
+"""Faust's aiokafka transport with a configurable fetch wait and fetch size (``fetch_max_wait_ms``,
+``fetch_min_bytes``).
 
 Faust's aiokafka driver creates its consumer with ``fetch_max_wait_ms=1500``,
 fixed: a fetch that finds no new record may be held that long by the broker.
@@ -8,9 +9,13 @@ late. Measured end to end (produce to enriched event at a consumer), with
 Faust's 1500 ms and with 50 ms: the worker at 100 articles/s, p50 ~300-450 ms
 -> ~55 ms and p99 ~810 ms -> ~110 ms; a bare Faust agent at 10 messages/s,
 p50 400 ms -> 21 ms and p99 770 ms -> 27 ms. This transport is the stock one
-with that single value taken from the consumer URL's query,
-``brinkwatch-kafka://host:port?fetch_max_wait_ms=50``
-(see :func:`consumer_url` and ``BRINKWATCH_CONSUMER_FETCH_MAX_WAIT_MS``).
+with that value taken from the consumer URL's query,
+``brinkwatch-kafka://host:port?fetch_max_wait_ms=50&fetch_min_bytes=65536``
+(see :func:`consumer_url`, ``BRINKWATCH_CONSUMER_FETCH_MAX_WAIT_MS`` and
+``BRINKWATCH_CONSUMER_FETCH_MIN_BYTES``), as is the least the broker may answer
+a fetch with before that wait is up: Faust leaves aiokafka's 1 byte, so a busy
+consumer sends a fetch for every few records, and Tansu's cost per fetch grows
+with what a partition holds.
 
 It also corrects the high watermarks that table recovery reads. Tansu
 answers ListOffsets(latest) with the base offset of a partition's last record
@@ -73,39 +78,44 @@ __all__ = [
     "EagerWaitFirst",
     "Transport",
     "consumer_url",
-    "fetch_wait_ms",
     "fetched_highwaters",
+    "url_int",
 ]
 
 #: The URL scheme of this transport (registered with Faust on import).
 SCHEME = "brinkwatch-kafka"
 
 
-def consumer_url(bootstrap_servers: str, fetch_max_wait_ms: int) -> str:
+def consumer_url(bootstrap_servers: str, fetch_max_wait_ms: int, fetch_min_bytes: int = 1) -> str:
     """Return Faust's consumer broker URL(s) for *bootstrap_servers* with this transport."""
     hosts = [h.strip() for h in bootstrap_servers.split(",") if h.strip()]
     hosts = [h.split("://", 1)[-1] for h in hosts]
-    return ";".join(f"{SCHEME}://{h}?fetch_max_wait_ms={int(fetch_max_wait_ms)}" for h in hosts)
+    query = f"fetch_max_wait_ms={int(fetch_max_wait_ms)}&fetch_min_bytes={int(fetch_min_bytes)}"
+    return ";".join(f"{SCHEME}://{h}?{query}" for h in hosts)
 
 
-def fetch_wait_ms(urls: list[URL]) -> int | None:
-    """Return the ``fetch_max_wait_ms`` of the first of *urls* that has one."""
+def url_int(urls: list[URL], name: str) -> int | None:
+    """Return the integer query value *name* of the first of *urls* that has one."""
     for url in urls:
-        value = url.query.get("fetch_max_wait_ms")
+        value = url.query.get(name)
         if value is not None:
             return int(value)
     return None
 
 
 class ConsumerThread(driver.AIOKafkaConsumerThread):
-    """The stock consumer thread; its consumer's fetch wait comes from the URL."""
+    """The stock consumer thread; its consumer's fetch wait and fetch size come from the URL."""
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        wait = fetch_wait_ms(list(transport.url))
+        urls = list(transport.url)
+        # Both are read by AIOKafkaConsumer.start() when it builds its Fetcher.
+        wait = url_int(urls, "fetch_max_wait_ms")
         if wait is not None:
-            # Read by AIOKafkaConsumer.start() when it builds its Fetcher.
             consumer._fetch_max_wait_ms = wait
+        least = url_int(urls, "fetch_min_bytes")
+        if least is not None:
+            consumer._fetch_min_bytes = least
         return consumer
 
     async def seek_to_committed(self) -> Mapping[TP, int]:

@@ -55,13 +55,16 @@ def client_config(settings: Settings) -> ClientConfig:
     import faust
 
     from pipeline.app import faust_settings
-    from pipeline.transport import fetch_wait_ms
+    from pipeline.transport import url_int
 
     conf = faust.App("bench-conf", **faust_settings(settings)).conf
-    wait = fetch_wait_ms(list(conf.broker_consumer))
+    urls = list(conf.broker_consumer)
+    wait = url_int(urls, "fetch_max_wait_ms")
+    least = url_int(urls, "fetch_min_bytes")
     consumer = {
         "max_partition_fetch_bytes": conf.consumer_max_fetch_size,
         "fetch_max_wait_ms": 1500 if wait is None else wait,  # Faust's own is fixed at 1500
+        "fetch_min_bytes": 1 if least is None else least,  # aiokafka's default
         "max_poll_records": conf.broker_max_poll_records,
         "check_crcs": conf.broker_check_crcs,
     }
