@@ -114,11 +114,11 @@ class Settings:
         ),
     )
     consumer_fetch_min_bytes: int = field(
-        default=65_536,
+        default=1,
         metadata=_doc(
-            "Least the broker answers a fetch with before the fetch wait is up (bytes): "
-            "fewer fetches for a busy consumer, at most the fetch wait added when records "
-            "trickle in. Tansu's cost per fetch grows with what a partition holds."
+            "Least the broker answers a fetch with before the fetch wait is up (bytes). "
+            "More means fewer fetches for a busy consumer (Tansu's cost per fetch grows with "
+            "what a partition holds), and up to the fetch wait added when records trickle in."
         ),
     )
     max_poll_records: int = field(
