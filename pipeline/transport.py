@@ -10,12 +10,13 @@ Faust's 1500 ms and with 50 ms: the worker at 100 articles/s, p50 ~300-450 ms
 -> ~55 ms and p99 ~810 ms -> ~110 ms; a bare Faust agent at 10 messages/s,
 p50 400 ms -> 21 ms and p99 770 ms -> 27 ms. This transport is the stock one
 with that value taken from the consumer URL's query,
-``brinkwatch-kafka://host:port?fetch_max_wait_ms=50&fetch_min_bytes=65536``
+``brinkwatch-kafka://host:port?fetch_max_wait_ms=50&fetch_min_bytes=1``
 (see :func:`consumer_url`, ``BRINKWATCH_CONSUMER_FETCH_MAX_WAIT_MS`` and
 ``BRINKWATCH_CONSUMER_FETCH_MIN_BYTES``), as is the least the broker may answer
-a fetch with before that wait is up: Faust leaves aiokafka's 1 byte, so a busy
-consumer sends a fetch for every few records, and Tansu's cost per fetch grows
-with what a partition holds.
+a fetch with before that wait is up (aiokafka's 1 byte by default; more means
+fewer fetches, which Tansu serves at a cost that grows with what a partition
+holds, but Tansu then holds every fetch that comes up short for the whole wait:
+see the README's Speed section).
 
 It also corrects the high watermarks that table recovery reads. Tansu
 answers ListOffsets(latest) with the base offset of a partition's last record
