@@ -86,8 +86,8 @@ city followed by ", <subdivision or country>" belongs to that region ("Paris,
 Texas" is US; "Tokyo, Seoul and Beijing" is a list), and a country's name
 followed by ", <US state or Canadian province>" is a town there ("Lebanon,
 Pa."). A place or currency word that starts a company name ("Piedmont
-Aviation", "Sterling Software") names no country; a country's name before
-"Fund" or "Trust" is a fund that invests there ("The Japan Fund"), before a
+Aviation", "Sterling Software", also across a line break) names no country;
+a country's name before "Fund" or "Trust" is a fund that invests there ("The Japan Fund"), before a
 company form a company registered there ("Shell Canada Ltd", "Ford Motor Co
 of Canada Ltd"). An all-capital surface alone in angle brackets is a ticker
 ("<ROK>" is Rockwell); a company's name in capitals there names its country
@@ -1120,7 +1120,7 @@ class CountryTagger:
                     continue
                 # One character (compiled, a C character): "\0" past the end matches no case.
                 after = text[end] if end < size else "\0"
-                if after == " " or after == "-":
+                if after == " " or after == "-" or after == "\n":
                     if (
                         company is not None
                         and end + 1 < size
@@ -1190,7 +1190,7 @@ class CountryTagger:
                         if self._person(text, start, end, titleish):
                             break
                 after = text[end] if end < size else "\0"
-                if after == " " or after == "-":
+                if after == " " or after == "-" or after == "\n":
                     if (
                         flags & (_F_PLACE | _F_NAMEWORD)
                         and text[end + 1 : end + 2].isupper()
@@ -1505,7 +1505,7 @@ def _after_capitalised(text: str, start: int) -> bool:
 
 def _starts_company(text: str, end: int, words: frozenset[str]) -> bool:
     """Return True if the word after *end* makes the match part of a company name."""
-    if text[end : end + 1] not in (" ", "-"):
+    if text[end : end + 1] not in (" ", "-", "\n"):
         return False
     m = _WORD.match(text, end + 1)
     if not m:

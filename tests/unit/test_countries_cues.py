@@ -323,3 +323,18 @@ def test_riyal_alone_is_ambiguous(tagger: CountryTagger, body: str, expected: se
 def test_more_state_news_agencies(tagger: CountryTagger, body: str, expected: set[str]) -> None:
     """A state news agency names its country."""
     assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Alaska Air Group said its Alaska\nAirlines unit flew more.", set()),
+        ("Its Cleveland\nElectric Illuminating Co unit redeemed bonds.", set()),
+        ("The dollar rose against sterling\nand the yen.", {"GB", "JP"}),
+    ],
+)
+def test_a_company_name_may_go_on_after_a_line_break(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """A place or currency word that starts a company name names no country across a line too."""
+    assert codes(tagger, body) == expected
