@@ -61,6 +61,14 @@ How a country can be named (``Evidence.via``):
     Ltd, Inc) are left out. Also a company whose nationality is clear
     (``institutions.json`` "companies": "Noranda", "Volvo", "Fiat"; banks and
     brokers are left out: they lead deals abroad), kept out of :meth:`lookup`.
+``armed_group``
+    an armed force, security service or armed group tied to one country
+    ("Tatmadaw", "Hezbollah", "Houthis", "the contras"), from the entity
+    tagger's ``data/entities/armed_groups.json``: one list for both taggers.
+    Transnational groups (Islamic State) name none; so do capital-letter
+    acronyms that the file does not list as distinctive ("FSB" is also a
+    federal savings bank, "IRA" a retirement account) and the forms it marks
+    ambiguous ("Wagner"). A name already listed as an institution stays one.
 ``currency``
     a currency that belongs to one country ("yen", "rouble", "zloty"; "won"
     and "marks" only right after an amount: "500 billion won"), or a dollar
@@ -170,6 +178,7 @@ VIA_WEIGHTS: Final[dict[str, float]] = {
     "currency": 0.4,
     "exchange": 0.8,
     "company": 0.6,
+    "armed_group": 0.8,
 }
 
 #: How much one mention counts, by where it is.
@@ -194,6 +203,7 @@ VIAS: Final[tuple[str, ...]] = (
     "currency",
     "exchange",
     "company",
+    "armed_group",
 )
 # Per-country statistics: [score, first position, count-feature sum, counts by via, by zone].
 _VIA_INDEX: Final[dict[str, int]] = {via: 3 + i for i, via in enumerate(VIAS)}
@@ -232,6 +242,7 @@ _PRIORITY: Final[dict[str, int]] = {
     "alias": 2,
     "leader": 3,
     "institution": 4,
+    "armed_group": 4,
     "capital": 5,
     "subdivision": 6,
     "city": 7,
@@ -253,6 +264,9 @@ _DATA_FILES = (
     "context.json",
     "salience.json",
 )
+
+# Armed forces and armed groups, shared with the entity tagger (one list, two uses).
+_ARMED_GROUPS = _DATA_DIR.parent / "entities" / "armed_groups.json"
 
 # Case modes.
 _ANY: Final = 0  # any case
@@ -757,6 +771,7 @@ class CountryTagger:
         if gazetteer_scale < 1:
             raise ValueError("gazetteer_scale must be >= 1")
         data = {name: _read_json(name) for name in _DATA_FILES}
+        groups = json.loads(_ARMED_GROUPS.read_text(encoding="utf-8"))
         short = data["aliases.json"]["short_names"]
         display = {
             c.alpha_2: (c.alpha_3, short.get(c.alpha_2) or getattr(c, "common_name", c.name))
@@ -767,6 +782,7 @@ class CountryTagger:
         capitals = _add_places(builder, data, set(display))
         _add_place_phrases(builder, data["context.json"], capitals)
         _add_people_and_things(builder, data)
+        _add_armed_groups(builder, groups, data["institutions.json"])
         ctx = data["context.json"]
         builder.mark(ctx["person_names"], _F_PERSON)
         builder.mark(ctx["us_state_names"], _F_US_STATE)
@@ -787,7 +803,8 @@ class CountryTagger:
                 for prefix in prefixes
                 if code in display
             },
-            "data_version": f"countries/{versions[-1]}+leaders/{data['leaders.json']['as_of']}",
+            "data_version": f"countries/{versions[-1]}+leaders/{data['leaders.json']['as_of']}"
+            f"+armed_groups/{groups['version']}",
         }
         return cls(builder, scale=gazetteer_scale, meta=meta)
 
@@ -1680,3 +1697,25 @@ def _add_people_and_things(builder: _Builder, data: dict[str, dict[str, Any]]) -
     for code, forms in inst.get("company_suffixes", {}).items():
         for form in forms:
             builder.add(form, code, "company", case=_SENSITIVE, flags=_F_SUFFIX, lookup=False)
+
+
+def _add_armed_groups(
+    builder: _Builder, groups: dict[str, Any], institutions: dict[str, Any]
+) -> None:
+    """Add the armed forces and armed groups tied to one country (via "armed_group").
+
+    A capital-letter acronym counts only if ``country_cue_acronyms`` lists it,
+    and the forms in ``not_country_cues`` never count; a form already listed
+    as an institution stays one.
+    """
+    acronyms = frozenset(groups["country_cue_acronyms"])
+    skip = frozenset(groups["not_country_cues"])
+    taken = {form for forms in institutions["institutions"].values() for form in forms}
+    for name, code, aliases in groups["entries"]:
+        if code is None:
+            continue
+        for form in (name, *aliases):
+            acronym = form.isupper() or (len(form) <= 4 and not form.istitle())
+            if form in skip or form in taken or (acronym and form not in acronyms):
+                continue
+            builder.add(form, code, "armed_group")

@@ -371,6 +371,7 @@ _VIA_KINDS: Final = {
     "demonym": _via_kind(_DEMONYM),
     "leader": _via_kind(_PERSON),
     "institution": _via_kind(_ORG),
+    "armed_group": _via_kind(_ORG),
     "currency": _via_kind(_NOT),
 }
 _LOC_KIND: Final = _via_kind(_LOC)

@@ -325,6 +325,71 @@ def test_more_state_news_agencies(tagger: CountryTagger, body: str, expected: se
     assert codes(tagger, body) == expected
 
 
+def vias(tagger: CountryTagger, body: str) -> set[tuple[str, str, str]]:
+    """Return every (code, text, via) mention in *body*, whatever its salience."""
+    return {
+        (c["code"], e["text"], e["via"])
+        for c in tagger.tag("", body, min_salience=0.0)
+        for e in c["evidence"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Hezbollah fired rockets at the border.", {("LB", "Hezbollah", "armed_group")}),
+        ("Houthi rebels seized a ship.", {("YE", "Houthi rebels", "armed_group")}),
+        ("The Taliban took the town.", {("AF", "Taliban", "armed_group")}),
+        ("PKK militants attacked a post.", {("TR", "PKK", "armed_group")}),
+        ("The House voted aid for the contras.", {("NI", "contras", "armed_group")}),
+        ("UNITA said it shot down a plane.", {("AO", "UNITA", "armed_group")}),
+        ("The Tatmadaw shelled villages.", {("MM", "Tatmadaw", "armed_group")}),
+    ],
+)
+def test_armed_groups_name_their_country(
+    tagger: CountryTagger, body: str, expected: set[tuple[str, str, str]]
+) -> None:
+    """An armed force or armed group tied to one country names it (via "armed_group")."""
+    assert vias(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Goldome FSB said its profit rose.",  # a federal savings bank, not Russia's FSB
+        "Savers may put 2,000 dlrs a year into an IRA.",  # a retirement account
+        "Duties follow the HTS codes.",  # a tariff schedule
+        "Richard Wagner wrote operas.",  # a name before it is a Russian mercenary group
+        "The Islamic State claimed the attack.",  # transnational: no country
+    ],
+)
+def test_ambiguous_armed_group_names_name_no_country(tagger: CountryTagger, body: str) -> None:
+    """Unlisted acronyms, the forms in ``not_country_cues`` and transnational groups name none."""
+    assert codes(tagger, body) == set()
+
+
+def test_an_institution_stays_one(tagger: CountryTagger) -> None:
+    """A name in both lists ("Pentagon", "CIA") keeps its institution reading."""
+    assert vias(tagger, "The Pentagon and the CIA declined to comment.") == {
+        ("US", "Pentagon", "institution"),
+        ("US", "CIA", "institution"),
+    }
+
+
+def test_armed_group_lists_name_real_entries() -> None:
+    """Every form in ``country_cue_acronyms`` and ``not_country_cues`` is a name in the list."""
+    import json
+    from pathlib import Path
+
+    import pipeline.tagging.countries as countries
+
+    path = Path(countries.__file__).resolve().parent / "data" / "entities" / "armed_groups.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    forms = {form for name, _code, aliases in data["entries"] for form in (name, *aliases)}
+    assert set(data["country_cue_acronyms"]) <= forms
+    assert set(data["not_country_cues"]) <= forms
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -338,3 +403,12 @@ def test_a_company_name_may_go_on_after_a_line_break(
 ) -> None:
     """A place or currency word that starts a company name names no country across a line too."""
     assert codes(tagger, body) == expected
+
+
+def test_the_event_schema_lists_every_via() -> None:
+    """The enriched-event schema's ``via`` enum is exactly the tagger's ways of naming a country."""
+    from pipeline.serde import load_schema
+    from pipeline.tagging.countries import VIAS
+
+    schema = load_schema("enriched")
+    assert set(schema["$defs"]["evidence"]["properties"]["via"]["enum"]) == set(VIAS)
