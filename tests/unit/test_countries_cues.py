@@ -412,3 +412,26 @@ def test_the_event_schema_lists_every_via() -> None:
 
     schema = load_schema("enriched")
     assert set(schema["$defs"]["evidence"]["properties"]["via"]["enum"]) == set(VIAS)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The Bundeskanzleramt declined to comment.", {"DE"}),
+        ("Officials at Baabda Palace met the envoy.", {"LB"}),
+        ("The Banque du Liban cut the rate.", {"LB"}),
+        ("Fars News Agency said the drill ended.", {"IR"}),
+        ("Rodong Sinmun said the test was a warning.", {"KP"}),
+        ("The Wolesi Jirga approved the budget.", {"AF"}),
+        ("The Casa de Nariño said talks would resume.", {"CO"}),
+        ("Aso Rock said the election would go ahead.", {"NG"}),
+        ("The Seimas voted for more defence spending.", {"LT"}),
+        ("Tadawul shares fell.", {"SA"}),
+    ],
+)
+def test_more_seats_parliaments_central_banks_and_state_media(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """Seats of government, parliaments, central banks, exchanges and state media name their
+    country."""
+    assert codes(tagger, body) == expected
