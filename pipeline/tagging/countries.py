@@ -97,9 +97,9 @@ Pa."). A place or currency word that starts a company name ("Piedmont
 Aviation", "Sterling Software", also across a line break) names no country;
 a country's name before "Fund" or "Trust" is a fund that invests there ("The
 Japan Fund"), before a company form a company registered there ("Shell
-Canada Ltd", "Ford Motor Co of Canada Ltd"). An all-capital surface alone in angle brackets is a ticker
-("<ROK>" is Rockwell); a company's name in capitals there names its country
-("<CANADIAN GYPSUM CO LTD>").
+Canada Ltd", "Ford Motor Co of Canada Ltd"). An all-capital surface alone
+in angle brackets is a ticker ("<ROK>" is Rockwell); a company's name in
+capitals there names its country ("<CANADIAN GYPSUM CO LTD>").
 
 Datelines: a body that opens with a wire dateline ("TOKYO, March 3 -",
 "LONDON (Reuters) -") names its place in capitals; the place is looked up
