@@ -435,3 +435,21 @@ def test_more_seats_parliaments_central_banks_and_state_media(
     """Seats of government, parliaments, central banks, exchanges and state media name their
     country."""
     assert codes(tagger, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Fighting spread across Tigray and Amhara.", {"ET"}),
+        ("M23 rebels advanced in North Kivu.", {"CD"}),
+        ("Strikes hit Nabatieh and the Bekaa Valley.", {"LB"}),
+        ("Shelling was reported near Jabalia.", {"PS"}),
+        ("Rockets fell on Sderot.", {"IL"}),
+        ("The militia took El Geneina.", {"SD"}),
+        ("Houthi forces pushed towards Marib.", {"YE"}),
+        ("Troops entered Stepanakert.", {"AZ"}),  # the recognised country, as for Crimea
+    ],
+)
+def test_conflict_places_in_english(tagger: CountryTagger, body: str, expected: set[str]) -> None:
+    """Regions and towns that conflict news names in English forms ISO and GeoNames lack."""
+    assert codes(tagger, body) == expected
