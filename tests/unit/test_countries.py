@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.tagging.countries import DEFAULT_MIN_SALIENCE, CountryTagger
 from pipeline.tagging.types import Country
+from tests.unit.countries_helpers import codes, vias
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_be93d98e5d221129.txt"
 
@@ -18,20 +19,6 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_be93d98e5d221129.txt
 def tagger() -> CountryTagger:
     """The process-wide tagger."""
     return CountryTagger.default()
-
-
-def codes(tagger: CountryTagger, body: str, title: str = "") -> set[str]:
-    """Return every country named in *title*/*body*, whatever its salience."""
-    return {c["code"] for c in tagger.tag(title, body, min_salience=0.0)}
-
-
-def vias(tagger: CountryTagger, body: str) -> set[tuple[str, str, str]]:
-    """Return (code, text, via) of every piece of evidence in *body*."""
-    return {
-        (c["code"], e["text"], e["via"])
-        for c in tagger.tag("", body, min_salience=0.0)
-        for e in c["evidence"]
-    }
 
 
 # -- the ways a country is named ---------------------------------------------------------

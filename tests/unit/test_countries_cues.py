@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.tagging.countries import CountryTagger
+from tests.unit.countries_helpers import codes, vias
 
 
 @pytest.fixture(scope="module")
@@ -13,9 +14,6 @@ def tagger() -> CountryTagger:
     return CountryTagger.default()
 
 
-def codes(tagger: CountryTagger, body: str, title: str = "") -> set[str]:
-    """Return every country named in *title*/*body*, whatever its salience."""
-    return {c["code"] for c in tagger.tag(title, body, min_salience=0.0)}
 
 
 @pytest.mark.parametrize(
@@ -257,12 +255,16 @@ def test_company_names_are_company_evidence_not_places(tagger: CountryTagger) ->
         ("SDC Sydney Development Corp reported a loss.", set()),
         ("Quebec Explorations Ltd found gold.", set()),
         ("Floods hit Sydney and Quebec.", {"AU", "CA"}),
+        ("Alaska Air Group said its Alaska\nAirlines unit flew more.", set()),
+        ("Its Cleveland\nElectric Illuminating Co unit redeemed bonds.", set()),
+        ("The dollar rose against sterling\nand the yen.", {"GB", "JP"}),
     ],
 )
 def test_more_company_words_after_a_place(
     tagger: CountryTagger, body: str, expected: set[str]
 ) -> None:
-    """A place before a company word ("Development", "Explorations") starts a company name."""
+    """A place before a company word ("Development", "Explorations") starts a company name,
+    also across a line break."""
     assert codes(tagger, body) == expected
 
 
@@ -325,15 +327,6 @@ def test_more_state_news_agencies(tagger: CountryTagger, body: str, expected: se
     assert codes(tagger, body) == expected
 
 
-def vias(tagger: CountryTagger, body: str) -> set[tuple[str, str, str]]:
-    """Return every (code, text, via) mention in *body*, whatever its salience."""
-    return {
-        (c["code"], e["text"], e["via"])
-        for c in tagger.tag("", body, min_salience=0.0)
-        for e in c["evidence"]
-    }
-
-
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -388,21 +381,6 @@ def test_armed_group_lists_name_real_entries() -> None:
     forms = {form for name, _code, aliases in data["entries"] for form in (name, *aliases)}
     assert set(data["country_cue_acronyms"]) <= forms
     assert set(data["not_country_cues"]) <= forms
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ("Alaska Air Group said its Alaska\nAirlines unit flew more.", set()),
-        ("Its Cleveland\nElectric Illuminating Co unit redeemed bonds.", set()),
-        ("The dollar rose against sterling\nand the yen.", {"GB", "JP"}),
-    ],
-)
-def test_a_company_name_may_go_on_after_a_line_break(
-    tagger: CountryTagger, body: str, expected: set[str]
-) -> None:
-    """A place or currency word that starts a company name names no country across a line too."""
-    assert codes(tagger, body) == expected
 
 
 def test_the_event_schema_lists_every_via() -> None:
