@@ -395,6 +395,7 @@ def test_the_event_schema_lists_every_via() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
+        # seats of government, parliaments, central banks, exchanges, state media
         ("The Bundeskanzleramt declined to comment.", {"DE"}),
         ("Officials at Baabda Palace met the envoy.", {"LB"}),
         ("The Banque du Liban cut the rate.", {"LB"}),
@@ -405,19 +406,7 @@ def test_the_event_schema_lists_every_via() -> None:
         ("Aso Rock said the election would go ahead.", {"NG"}),
         ("The Seimas voted for more defence spending.", {"LT"}),
         ("Tadawul shares fell.", {"SA"}),
-    ],
-)
-def test_more_seats_parliaments_central_banks_and_state_media(
-    tagger: CountryTagger, body: str, expected: set[str]
-) -> None:
-    """Seats of government, parliaments, central banks, exchanges and state media name their
-    country."""
-    assert codes(tagger, body) == expected
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
+        # conflict regions and towns in the English forms ISO and GeoNames lack
         ("Fighting spread across Tigray and Amhara.", {"ET"}),
         ("M23 rebels advanced in North Kivu.", {"CD"}),
         ("Strikes hit Nabatieh and the Bekaa Valley.", {"LB"}),
@@ -428,6 +417,9 @@ def test_more_seats_parliaments_central_banks_and_state_media(
         ("Troops entered Stepanakert.", {"AZ"}),  # the recognised country, as for Crimea
     ],
 )
-def test_conflict_places_in_english(tagger: CountryTagger, body: str, expected: set[str]) -> None:
-    """Regions and towns that conflict news names in English forms ISO and GeoNames lack."""
+def test_more_institutions_and_conflict_places(
+    tagger: CountryTagger, body: str, expected: set[str]
+) -> None:
+    """Seats of government, parliaments, central banks, exchanges, state media, and conflict
+    regions and towns name their country."""
     assert codes(tagger, body) == expected
